@@ -33,7 +33,7 @@ const MAX_DEPTH = 64;
 /** Nodes the fast pre-scan looks at before handing over to the precise serializer. */
 const SCAN_BUDGET = 4096;
 /** Nodes the precise serializer writes before the rest becomes `@depth` (guards shared-reference blow-up). */
-const SLOW_BUDGET = 1 << 20;
+const SLOW_BUDGET = 1 << 16;
 
 const objectProto = Object.prototype;
 const arrayProto = Array.prototype;
@@ -404,8 +404,10 @@ function internalIssue(op, error) {
     severity: 'error',
     code: 'input.internal',
     path: '',
-    message: 'The validator failed unexpectedly; this is a bug in kinesis-connector.',
-    params: { op: OP_NAMES[op] || String(op), detail: describe(error) },
+    message:
+      'kinesis-connector failed unexpectedly in ' + (OP_NAMES[op] || 'op ' + op) + ' (' + describe(error) +
+      '); this is a bug, please report it.',
+    params: {},
   };
 }
 
@@ -432,12 +434,13 @@ function validationFailure(issue) {
   return { valid: false, errors: [issue], warnings: [] };
 }
 
+// NormalizeResult has no issue list; the internal error rides along as an extra `errors` field.
 function normalizeFailure(issue) {
   return { value: null, changes: [], errors: [issue] };
 }
 
 function diffFailure(issue) {
-  return { action: 'none', update: {}, changes: [], errors: [issue] };
+  return { valid: false, errors: [issue], warnings: [], action: 'none', update: {}, changes: [] };
 }
 
 export { createKinesisConnector };
