@@ -66,8 +66,9 @@ const state = {
   saved: null,
   /** Each mode keeps its own form contents. */
   drafts: { create: null, edit: null },
-  /** The last evaluation, for the copy button. */
+  /** The last evaluation, for the copy button, and what the page last showed. */
   result: null,
+  signature: "",
   regionNames: new Map(),
 };
 
@@ -431,7 +432,7 @@ function requestLine(request) {
   const base = $("ctx-base").value.trim().replace(/\/+$/, "") || "…";
   return el("p", { class: "req-line" },
     el("span", { class: `verb ${request.method}` }, request.method),
-    `${base}${connectorPath($("ctx-ref").value.trim(), request.id)}`);
+    ` ${base}${connectorPath($("ctx-ref").value.trim(), request.id)}`);
 }
 
 function renderRequest(result) {
@@ -487,6 +488,12 @@ function render() {
     return;
   }
   state.result = result;
+  // Skip the DOM work when nothing shown would change: a re-render replaces the summary's links
+  // and buttons, and a blur-time re-render must not swallow the click that caused the blur.
+  const signature = JSON.stringify([result, [...state.touched], state.showAll, state.mode, state.extra,
+    $("ctx-base").value, $("ctx-ref").value]);
+  if (signature === state.signature) return;
+  state.signature = signature;
   renderChrome();
   renderFields(result);
   renderSummary(result);
@@ -596,7 +603,6 @@ function wire() {
     render();
   };
   form.addEventListener("input", onEdit);
-  form.addEventListener("change", onEdit);
   form.addEventListener("submit", (event) => event.preventDefault());
 
   for (const radio of document.querySelectorAll('input[name="mode"]')) {
