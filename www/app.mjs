@@ -650,7 +650,12 @@ async function start() {
     showBanner(`The kinesis-connector package could not be loaded (${error instanceof Error ? error.message : error}). Run \`make build\`, then reload.`);
     return;
   }
-  populate();
+  try {
+    populate();
+  } catch (error) {
+    showBanner(`The kinesis-connector package does not work here (${error instanceof Error ? error.message : error}). Rebuild it with \`make build\`, then reload.`);
+    return;
+  }
   wire();
   resetForm();
   render();
