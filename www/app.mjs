@@ -357,13 +357,22 @@ function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+/** A required field the user has not reached yet: listed as to-do, not as an error. */
+function isPending(issue) {
+  if (state.showAll || issue.code !== "field.required") return false;
+  const key = fieldForPath(issue.path);
+  return key !== null && !state.touched.has(key);
+}
+
 function renderSummary(result) {
   const verdict = $("verdict");
-  const errors = result.issues.filter((i) => i.severity === "error").length;
-  const warnings = result.issues.length - errors;
+  const pending = result.issues.filter(isPending).length;
+  const errors = result.issues.filter((i) => i.severity === "error").length - pending;
+  const warnings = result.issues.filter((i) => i.severity === "warning").length;
   let text;
   let tone;
   if (result.empty) [text, tone] = ["No connector loaded.", "idle"];
+  else if (errors === 0 && pending > 0) [text, tone] = [`${plural(pending, "required field")} still to fill in.`, "idle"];
   else if (errors > 0) [text, tone] = [`${plural(errors, "error")}${warnings ? `, ${plural(warnings, "warning")}` : ""}: the platform would reject this.`, "bad"];
   else if (result.diff?.action === "none") [text, tone] = ["No changes.", "idle"];
   else [text, tone] = [`Valid${warnings ? ` with ${plural(warnings, "warning")}` : ""}: ready to send.`, "ok"];
@@ -375,6 +384,10 @@ function renderSummary(result) {
       ? el("a", { href: `#f-${key}`, onclick: (event) => { event.preventDefault(); state.touched.add(key); render(); inputOf(key).focus(); } }, FIELD[key].label)
       : el("span", { class: "where" }, issue.path === "" ? "Connector" : issue.path);
     const node = issueNode(issue);
+    if (isPending(issue)) {
+      node.className = "issue todo";
+      node.querySelector(".sev").textContent = "To do";
+    }
     node.prepend(where);
     return el("li", {}, node);
   }));
