@@ -1,0 +1,106 @@
+//! The offline commands (`validate`, `normalize`, `diff`, `schema`): the core's results, printed
+//! for people (issues at the file's line and column) or as the npm package's JSON objects.
+
+use kinesis_connector::{Issue, Severity};
+use std::io::Read;
+use std::path::Path;
+
+/// Exit codes: 0 ok, 1 invalid input, 2 usage.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_INVALID: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+/// A named input: a file, or standard input for `-`.
+pub struct Input {
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {name}")]
+pub struct ReadError {
+    name: String,
+    #[source]
+    source: std::io::Error,
+}
+
+pub fn read_input(path: &Path) -> Result<Input, ReadError> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|source| ReadError { name: "<stdin>".into(), source })?;
+        return Ok(Input { name: "<stdin>".into(), text });
+    }
+    let name = path.display().to_string();
+    std::fs::read_to_string(path).map(|text| Input { name: name.clone(), text }).map_err(|source| ReadError { name, source })
+}
+
+/// `file:line:column: error[code] /path: message` for each issue, errors first.
+pub fn print_issues(input: Option<&Input>, errors: &[Issue], warnings: &[Issue]) {
+    for issue in errors.iter().chain(warnings) {
+        eprintln!("{}", format_issue(input, issue));
+    }
+}
+
+pub fn format_issue(input: Option<&Input>, issue: &Issue) -> String {
+    let severity = match issue.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let location = match input {
+        Some(input) => {
+            let position = match (issue.params.line, issue.params.column) {
+                (Some(line), Some(column)) => Some((line as usize, column as usize)),
+                _ => kinesis_connector::locate(&input.text, &issue.path),
+            };
+            match position {
+                Some((line, column)) => format!("{}:{line}:{column}: ", input.name),
+                None => format!("{}: ", input.name),
+            }
+        }
+        None => String::new(),
+    };
+    let path = if issue.path.is_empty() { String::new() } else { format!(" {}", issue.path) };
+    format!("{location}{severity}[{}]{path}: {}", issue.code, issue.message)
+}
+
+/// Prints a JSON result to stdout (pretty, one trailing newline).
+pub fn print_json<T: serde::Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("error: cannot serialize the result: {e}"),
+    }
+}
+
+/// Parses JSON text for the commands that take values (normalize, diff); a syntax error becomes
+/// the same `input.syntax` issue the validator reports.
+pub fn parse_json(input: &Input) -> Result<serde_json::Value, Issue> {
+    serde_json::from_str(&input.text).map_err(|e| Issue {
+        severity: Severity::Error,
+        code: "input.syntax",
+        path: String::new(),
+        message: format!("The text is not valid JSON: {e}."),
+        params: kinesis_connector::Params {
+            line: Some(e.line() as u64),
+            column: Some(e.column() as u64),
+            ..kinesis_connector::Params::default()
+        },
+    })
+}
+
+/// Reports an input that is not JSON, in either format; returns the exit code.
+pub fn report_syntax(input: &Input, issue: Issue, format: Format) -> u8 {
+    match format {
+        Format::Human => print_issues(Some(input), std::slice::from_ref(&issue), &[]),
+        Format::Json => print_json(&serde_json::json!({ "valid": false, "errors": [issue], "warnings": [] })),
+    }
+    EXIT_INVALID
+}

@@ -1,0 +1,244 @@
+//! The single writer: runs the pipeline over what the shard readers fetched, writes NDJSON,
+//! flushes, and only then advances and saves the checkpoints (at-least-once). Also the live stats
+//! and the idle timeout, since it sees every record.
+
+use super::{Event, Live, Summary};
+use crate::checkpoint::{CheckpointStore, Checkpoints, ShardCheckpoint};
+use crate::deadletter::DeadLetter;
+use crate::method::{MethodLimits, MethodRunner};
+use crate::output::Pipeline;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+/// Flush when this much output is buffered even if more events are waiting.
+const FLUSH_BYTES: usize = 256 << 10;
+/// Checkpoints are saved at most this often (and always at a shard's end and on exit).
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("cannot write the output")]
+    Output(#[source] std::io::Error),
+    #[error(transparent)]
+    DeadLetter(#[from] crate::deadletter::DeadLetterError),
+    #[error(transparent)]
+    Checkpoint(#[from] crate::checkpoint::CheckpointError),
+}
+
+pub(crate) struct Writer<'o> {
+    pub events: mpsc::Receiver<Event>,
+    pub pipeline: Pipeline,
+    pub output: &'o mut dyn Write,
+    pub dead_letter: DeadLetter,
+    pub store: CheckpointStore,
+    pub checkpoints: Checkpoints,
+    pub finished_tx: mpsc::UnboundedSender<String>,
+    pub stop: CancellationToken,
+    pub idle_timeout: Option<Duration>,
+    pub stats_interval: Option<Duration>,
+    pub live: watch::Receiver<Live>,
+    pub methods_dir: Option<PathBuf>,
+    pub method_limits: MethodLimits,
+}
+
+#[derive(Default)]
+struct Pending {
+    /// Positions handled since the last flush.
+    positions: BTreeMap<Arc<str>, (String, Option<u64>)>,
+    /// Shards whose end was reached since the last flush.
+    ended: Vec<Arc<str>>,
+}
+
+struct Stats {
+    since: Instant,
+    records: u64,
+    bytes: u64,
+    lag: BTreeMap<Arc<str>, i64>,
+}
+
+impl Writer<'_> {
+    pub async fn run(mut self) -> Result<Summary, WriteError> {
+        let result = self.main_loop().await;
+        if result.is_err() {
+            // Readers must not keep fetching what cannot be written.
+            self.stop.cancel();
+        }
+        result
+    }
+
+    async fn main_loop(&mut self) -> Result<Summary, WriteError> {
+        let mut summary = Summary::default();
+        let mut pending = Pending::default();
+        let mut last_save = Instant::now();
+        let mut dirty = false;
+        let mut last_activity = Instant::now();
+        let mut idle_fired = false;
+        let mut stats = Stats { since: Instant::now(), records: 0, bytes: 0, lag: BTreeMap::new() };
+        let stats_every = self.stats_interval.unwrap_or(Duration::from_secs(3600));
+        let mut stats_tick = tokio::time::interval_at(Instant::now() + stats_every, stats_every);
+        loop {
+            let idle_deadline = match self.idle_timeout {
+                Some(idle) if !idle_fired => last_activity + idle,
+                _ => Instant::now() + Duration::from_secs(3600),
+            };
+            let event = tokio::select! {
+                biased;
+                event = self.events.recv() => event,
+                _ = tokio::time::sleep_until(idle_deadline) => {
+                    if self.idle_timeout.is_some() && !idle_fired {
+                        info!(idle_seconds = self.idle_timeout.unwrap_or_default().as_secs_f64(), "no new record for the idle timeout; stopping");
+                        idle_fired = true;
+                        self.stop.cancel();
+                    }
+                    continue;
+                }
+                _ = stats_tick.tick(), if self.stats_interval.is_some() => {
+                    print_stats(&mut stats);
+                    continue;
+                }
+            };
+            let Some(event) = event else { break };
+            self.reload_method_if_changed();
+            let mut batch_events = 0usize;
+            let mut next = Some(event);
+            while let Some(event) = next.take() {
+                batch_events += 1;
+                match event {
+                    Event::Records { shard, records, skip_through, millis_behind_latest } => {
+                        if let Some(lag) = millis_behind_latest {
+                            stats.lag.insert(Arc::clone(&shard), lag);
+                        }
+                        if !records.is_empty() {
+                            last_activity = Instant::now();
+                        }
+                        for record in &records {
+                            let skip = skip_through
+                                .as_ref()
+                                .filter(|(seq, _)| *seq == record.sequence_number)
+                                .map(|(_, sub)| *sub);
+                            let counts = self.pipeline.process(&shard, record, skip);
+                            stats.records += counts.records;
+                            stats.bytes += record.data.len() as u64;
+                            summary.add(&counts);
+                            pending.positions.insert(
+                                Arc::clone(&shard),
+                                (record.sequence_number.clone(), counts.last_sub_sequence),
+                            );
+                        }
+                    }
+                    Event::ShardEnd { shard } => pending.ended.push(shard),
+                }
+                if self.pipeline.out.len() < FLUSH_BYTES && batch_events < 64 {
+                    next = self.events.try_recv().ok();
+                }
+            }
+            // Nothing more is waiting (or enough is buffered): flush, then checkpoint.
+            let force = !pending.ended.is_empty();
+            self.flush(&mut pending, &mut dirty)?;
+            if dirty && (force || last_save.elapsed() >= CHECKPOINT_INTERVAL) {
+                self.store.save(&self.checkpoints)?;
+                dirty = false;
+                last_save = Instant::now();
+            }
+            for shard in std::mem::take(&mut pending.ended) {
+                let _ = self.finished_tx.send(shard.to_string());
+            }
+        }
+        self.flush(&mut pending, &mut dirty)?;
+        if dirty {
+            self.store.save(&self.checkpoints)?;
+        }
+        for shard in std::mem::take(&mut pending.ended) {
+            let _ = self.finished_tx.send(shard.to_string());
+        }
+        if self.stats_interval.is_some() {
+            print_stats(&mut stats);
+        }
+        summary.dead_letter_file = (self.dead_letter.entries() > 0).then(|| self.dead_letter.path().to_path_buf());
+        Ok(summary)
+    }
+
+    /// Writes out what is buffered and moves the in-memory checkpoints past it.
+    fn flush(&mut self, pending: &mut Pending, dirty: &mut bool) -> Result<(), WriteError> {
+        if !self.pipeline.out.is_empty() {
+            self.output.write_all(&self.pipeline.out).map_err(WriteError::Output)?;
+            self.pipeline.out.clear();
+        }
+        self.output.flush().map_err(WriteError::Output)?;
+        if !self.pipeline.dead.is_empty() {
+            self.dead_letter.append(&self.pipeline.dead)?;
+            self.pipeline.dead.clear();
+        }
+        for (shard, (seq, sub)) in std::mem::take(&mut pending.positions) {
+            let entry = self.checkpoints.shards.entry(shard.to_string()).or_insert(ShardCheckpoint {
+                sequence_number: None,
+                sub_sequence_number: None,
+                finished: false,
+            });
+            entry.sequence_number = Some(seq);
+            entry.sub_sequence_number = sub;
+            *dirty = true;
+        }
+        for shard in &pending.ended {
+            let entry = self.checkpoints.shards.entry(shard.to_string()).or_insert(ShardCheckpoint {
+                sequence_number: None,
+                sub_sequence_number: None,
+                finished: true,
+            });
+            entry.finished = true;
+            *dirty = true;
+        }
+        Ok(())
+    }
+
+    fn reload_method_if_changed(&mut self) {
+        if !self.live.has_changed().unwrap_or(false) {
+            return;
+        }
+        let wanted = self.live.borrow_and_update().method_id.clone();
+        let current = self.pipeline.method.as_ref().map(|m| m.id().to_owned());
+        if wanted == current {
+            return;
+        }
+        match (&wanted, &self.methods_dir) {
+            (None, _) => {
+                info!("processing method removed");
+                self.pipeline.method = None;
+            }
+            (Some(id), Some(dir)) => match MethodRunner::load(dir, id, self.method_limits) {
+                Ok(method) => {
+                    info!(method_id = %id, "processing method changed");
+                    self.pipeline.method = Some(method);
+                }
+                Err(e) => error!(method_id = %id, error = %e, "new processing method does not load; keeping the old one"),
+            },
+            (Some(id), None) => warn!(method_id = %id, "config names a processing method but --methods was not given; keeping the old one"),
+        }
+    }
+}
+
+fn print_stats(stats: &mut Stats) {
+    let secs = stats.since.elapsed().as_secs_f64().max(0.001);
+    let mut line = format!(
+        "stats: {:.0} records/s, {:.1} KiB/s",
+        stats.records as f64 / secs,
+        stats.bytes as f64 / secs / 1024.0
+    );
+    if !stats.lag.is_empty() {
+        line.push_str("; millisBehindLatest");
+        for (shard, lag) in &stats.lag {
+            line.push_str(&format!(" {shard}={lag}"));
+        }
+    }
+    eprintln!("{line}");
+    stats.since = Instant::now();
+    stats.records = 0;
+    stats.bytes = 0;
+}
