@@ -273,6 +273,22 @@ describe("admin console", () => {
     assert.ok(await field(page, "Shards").evaluate((node) => node === document.activeElement));
     assert.ok(await page.getByRole("button", { name: "Copy as curl" }).isDisabled(), "no copying an invalid request");
 
+    // The page shows exactly the package's verdict: the same issues, no more, no fewer.
+    const expected = await page.evaluate(async () => {
+      const kc = await import("../pkg/index.mjs");
+      const input = {
+        type: "aws-kinesis", id: "dc.kinesis.1",
+        credentials: { user: "AKIAJH44BQER4BMM6Q", password: "mypassword" },
+        region: "us-west-2", stream: "my stream", shards: "0",
+        maxRecordsPerShardPerSecond: "1000", maxBytesPerShardPerSecond: "1000000", disabled: false,
+      };
+      const result = kc.validateCreate(kc.normalizeCreate(input).value);
+      return [...result.errors, ...result.warnings].map((i) => `${i.severity}:${i.code}`).sort();
+    });
+    const shownCodes = await summary.locator(".issue").evaluateAll((nodes) =>
+      nodes.map((n) => `${n.classList.contains("error") ? "error" : "warning"}:${n.dataset.code}`).sort());
+    assert.deepEqual(shownCodes, expected);
+
     // Fixing the values clears the marks.
     await field(page, "Stream").fill("my-stream");
     await field(page, "Shards").fill("2");
@@ -307,6 +323,12 @@ describe("admin console", () => {
     assert.equal(await page.locator('#diff-table tr[data-path="/disabled"]').getAttribute("data-effect"), "pause");
     assert.deepEqual(await previewBody(page), { shards: 5, maxRecordsPerShardPerSecond: 500, disabled: true });
     await page.screenshot({ path: join(outDir, "console-edit.png"), fullPage: true });
+
+    // A paused connector switched on again resumes.
+    await loadSavedExample(page, 2);
+    await field(page, "Disabled").uncheck();
+    assert.equal(await page.locator('#diff-table tr[data-path="/disabled"]').getAttribute("data-effect"), "resume");
+    assert.deepEqual(await previewBody(page), { disabled: false });
     await closeConsole(page);
   });
 
