@@ -1,0 +1,101 @@
+// An independent Kinesis client for the stream/ integration tests and benchmarks: the official
+// JS SDK (HTTP/1.1 handler, which the emulator's plain port needs). Never our own producer.
+//
+//   node kinesis.mjs ENDPOINT create STREAM SHARDS
+//   node kinesis.mjs ENDPOINT put STREAM FILE      FILE: NDJSON {partitionKey, data} or {partitionKey, dataBase64}
+//   node kinesis.mjs ENDPOINT reshard STREAM TARGET
+//   node kinesis.mjs ENDPOINT shards STREAM        prints the shard list as JSON
+//   node kinesis.mjs ENDPOINT drain STREAM COUNT   reads every shard until COUNT records; prints {records, seconds}
+import {
+  KinesisClient, CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand,
+  UpdateShardCountCommand, ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand,
+} from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { readFileSync } from 'node:fs';
+
+const [endpoint, command, stream, arg] = process.argv.slice(2);
+const client = new KinesisClient({
+  endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test-secret-key-for-the-emulator-only00' },
+  requestHandler: new NodeHttpHandler(),
+  maxAttempts: 10,
+});
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitActive() {
+  for (let i = 0; i < 600; i++) {
+    const out = await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+    if (out.StreamDescriptionSummary.StreamStatus === 'ACTIVE') return;
+    await sleep(100);
+  }
+  throw new Error(`stream ${stream} did not become ACTIVE`);
+}
+
+async function listShards() {
+  const shards = [];
+  let token;
+  do {
+    const out = await client.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: stream }));
+    shards.push(...out.Shards);
+    token = out.NextToken;
+  } while (token);
+  return shards;
+}
+
+async function put(file) {
+  const entries = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => {
+    const e = JSON.parse(l);
+    const data = e.dataBase64 !== undefined ? Buffer.from(e.dataBase64, 'base64') : Buffer.from(e.data, 'utf8');
+    return { PartitionKey: e.partitionKey, Data: data };
+  });
+  let sent = 0;
+  // Keep per-key order: one batch at a time, and a failed entry is retried before anything after it.
+  for (let i = 0; i < entries.length; i += 500) {
+    let batch = entries.slice(i, i + 500);
+    for (let attempt = 0; batch.length > 0; attempt++) {
+      const out = await client.send(new PutRecordsCommand({ StreamName: stream, Records: batch }));
+      const failed = out.Records.findIndex((r) => r.ErrorCode);
+      if (failed < 0) { sent += batch.length; break; }
+      sent += failed;
+      batch = batch.slice(failed);
+      if (attempt > 50) throw new Error('PutRecords keeps failing');
+      await sleep(50 * (attempt + 1));
+    }
+  }
+  console.log(JSON.stringify({ sent }));
+}
+
+async function drain(count) {
+  const started = process.hrtime.bigint();
+  const shards = await listShards();
+  let total = 0;
+  await Promise.all(shards.map(async (shard) => {
+    let { ShardIterator: it } = await client.send(new GetShardIteratorCommand({
+      StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+    while (it && total < count) {
+      const out = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10000 }));
+      total += out.Records.length;
+      it = out.NextShardIterator;
+      if (out.Records.length === 0) await sleep(200);
+    }
+  }));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(JSON.stringify({ records: total, seconds }));
+}
+
+switch (command) {
+  case 'create':
+    await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: Number(arg) }));
+    await waitActive();
+    break;
+  case 'put': await put(arg); break;
+  case 'reshard':
+    await client.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: Number(arg), ScalingType: 'UNIFORM_SCALING' }));
+    await sleep(200);
+    await waitActive();
+    break;
+  case 'shards': console.log(JSON.stringify(await listShards())); break;
+  case 'drain': await drain(Number(arg)); break;
+  default: throw new Error(`unknown command ${command}`);
+}
