@@ -1,0 +1,1183 @@
+//! The rules of SPEC §1 and §2, walked over the raw tree so that every issue is found
+//! (unknown fields included) before the typed model is built.
+
+use std::borrow::Cow;
+
+use crate::issues::{clip, Issues, Params};
+use crate::json::{Foreign, Json, Member, Node};
+use crate::model::{Connector, ConnectorType, Credentials, Secret, UpdatePayload, CONNECTOR_TYPE};
+use crate::regions::{closest, squash, suggest_region, Region};
+
+/// Which payload is being read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// A POST body: every required field, no nulls.
+    Create,
+    /// A PUT body: any subset; `null` removes an optional field.
+    Patch,
+    /// A connector as the platform returns it: no password (or no credentials at all).
+    Saved,
+}
+
+/// A field as read from the input.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) enum Slot<T> {
+    #[default]
+    Absent,
+    /// Explicit `null` where that is allowed (update: remove an optional field).
+    Null,
+    Valid(T),
+    /// Present, but an error was reported for it.
+    Invalid,
+}
+
+impl<T> Slot<T> {
+    pub fn valid(&self) -> Option<&T> {
+        match self {
+            Slot::Valid(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn is_present(&self) -> bool {
+        !matches!(self, Slot::Absent)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct CredentialFields {
+    pub user: Slot<String>,
+    pub password: Slot<String>,
+}
+
+/// Every known field of a connector, as read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Fields {
+    pub kind: Slot<ConnectorType>,
+    pub id: Slot<String>,
+    pub credentials: Slot<CredentialFields>,
+    pub region: Slot<Region>,
+    pub stream: Slot<String>,
+    pub shards: Slot<u32>,
+    pub max_records: Slot<u64>,
+    pub max_bytes: Slot<u64>,
+    /// With the key the input used (`dataProcessingMethodId` or the alias).
+    pub method: Slot<String>,
+    pub method_key: &'static str,
+    pub disabled: Slot<bool>,
+}
+
+pub(crate) const METHOD_ID: &str = "dataProcessingMethodId";
+pub(crate) const METHOD_ALIAS: &str = "dataProcessingMethod";
+pub(crate) const MAX_RECORDS: &str = "maxRecordsPerShardPerSecond";
+pub(crate) const MAX_BYTES: &str = "maxBytesPerShardPerSecond";
+
+/// The connector's fields in the seed's (canonical) order.
+pub(crate) const FIELDS: [&str; 10] = [
+    "type",
+    "id",
+    "credentials",
+    "region",
+    "stream",
+    "shards",
+    MAX_RECORDS,
+    MAX_BYTES,
+    METHOD_ID,
+    "disabled",
+];
+const CREDENTIAL_FIELDS: [&str; 2] = ["user", "password"];
+const REQUIRED: [&str; 8] = [
+    "type",
+    "id",
+    "credentials",
+    "region",
+    "stream",
+    "shards",
+    MAX_RECORDS,
+    MAX_BYTES,
+];
+
+pub(crate) const MAX_SAFE: i128 = 1 << 53;
+const MAX_SHARDS: i128 = 100_000;
+const RECORDS_WRITE_LIMIT: u64 = 1000;
+const BYTES_WRITE_LIMIT: u64 = 1_048_576;
+const MAX_CONNECTORS: usize = 10;
+/// UpdateShardCount calls allowed per rolling 24 hours.
+const RESHARD_DAILY_CALLS: usize = 10;
+
+/// Read the known fields of a connector object, reporting every issue.
+/// `None` when the input is not an object at all.
+pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Option<Fields> {
+    let members = match &root.value {
+        Json::Object(members) => members,
+        Json::Foreign(Foreign::Depth) => {
+            too_deep(issues, "");
+            return None;
+        }
+        other => {
+            issues.error(
+                "input.type",
+                "",
+                format!(
+                    "The payload must be a JSON object, not {}.",
+                    article(other.kind())
+                ),
+                Params {
+                    expected: Some("object".into()),
+                    actual: Some(other.kind().into()),
+                    ..Params::default()
+                },
+            );
+            return None;
+        }
+    };
+    if mode == Mode::Patch && members.is_empty() {
+        issues.error(
+            "update.empty",
+            "",
+            "The update has no fields; send at least one field to change.".into(),
+            Params::default(),
+        );
+    }
+    report_duplicates(members, "", issues);
+
+    // The last occurrence of a key counts, as with JSON.parse; unknown keys are all reported.
+    let mut found: [Option<&Node>; 10] = [None; 10];
+    let mut alias: Option<&Node> = None;
+    for member in members {
+        if let Some(i) = FIELDS.iter().position(|f| *f == member.key) {
+            found[i] = Some(&member.value);
+        } else if member.key == METHOD_ALIAS {
+            alias = Some(&member.value);
+        } else if member.value.value != Json::Foreign(Foreign::Undefined) {
+            unknown_field(issues, "", &member.key, &FIELDS, Some(METHOD_ALIAS));
+        }
+    }
+    let mut fields = Fields {
+        method_key: METHOD_ID,
+        ..Fields::default()
+    };
+
+    for (i, name) in FIELDS.iter().enumerate() {
+        let Some(node) = present(found[i]) else {
+            let required =
+                REQUIRED.contains(name) && !(mode == Mode::Saved && *name == "credentials");
+            if required && mode != Mode::Patch && !(i == 8 && alias.is_some()) {
+                missing(issues, "", name);
+            }
+            continue;
+        };
+        let path = format!("/{name}");
+        let optional = !REQUIRED.contains(name);
+        let null = null_or_value(node, &path, name, optional, mode, issues);
+        macro_rules! set {
+            ($field:expr, $read:expr) => {
+                $field = match null {
+                    Some(outcome) => outcome.slot(),
+                    None => $read,
+                }
+            };
+        }
+        match i {
+            0 => set!(fields.kind, read_type(node, &path, issues)),
+            1 => set!(fields.id, read_id(node, &path, issues)),
+            2 => set!(fields.credentials, read_credentials(node, mode, issues)),
+            3 => set!(fields.region, read_region(node, &path, issues)),
+            4 => set!(fields.stream, read_stream(node, &path, issues)),
+            5 => set!(fields.shards, read_shards(node, &path, issues)),
+            6 => set!(
+                fields.max_records,
+                read_rate(node, &path, name, RECORDS_WRITE_LIMIT, "records", issues)
+            ),
+            7 => set!(
+                fields.max_bytes,
+                read_rate(node, &path, name, BYTES_WRITE_LIMIT, "bytes", issues)
+            ),
+            8 => set!(fields.method, read_method(node, &path, issues)),
+            _ => set!(fields.disabled, read_bool(node, &path, name, issues)),
+        }
+    }
+
+    if let Some(alias_node) = present(alias) {
+        let path = format!("/{METHOD_ALIAS}");
+        if fields.method.is_present() {
+            let same = matches!((&alias_node.value, fields.method.valid()), (Json::String(a), Some(b)) if a == b);
+            if !same {
+                issues.error(
+                    "dataProcessingMethodId.conflict",
+                    path,
+                    format!("Both {METHOD_ID} and its alias {METHOD_ALIAS} are given, with different values; give one."),
+                    Params { field: Some(METHOD_ALIAS.into()), ..Params::default() },
+                );
+            }
+        } else {
+            fields.method_key = METHOD_ALIAS;
+            fields.method = match null_or_value(alias_node, &path, METHOD_ALIAS, true, mode, issues)
+            {
+                Some(outcome) => outcome.slot(),
+                None => read_method(alias_node, &path, issues),
+            };
+        }
+    }
+
+    quota_warning(&fields, issues);
+    Some(fields)
+}
+
+#[derive(Clone, Copy)]
+enum NullOutcome {
+    Removal,
+    Reported,
+}
+
+impl NullOutcome {
+    fn slot<T>(self) -> Slot<T> {
+        match self {
+            NullOutcome::Removal => Slot::Null,
+            NullOutcome::Reported => Slot::Invalid,
+        }
+    }
+}
+
+fn present<'n, 'a>(node: Option<&'n Node<'a>>) -> Option<&'n Node<'a>> {
+    node.filter(|n| n.value != Json::Foreign(Foreign::Undefined))
+}
+
+/// `Some` when the node is null (a removal, or reported); `None` to read the value.
+fn null_or_value(
+    node: &Node,
+    path: &str,
+    name: &str,
+    optional: bool,
+    mode: Mode,
+    issues: &mut Issues,
+) -> Option<NullOutcome> {
+    match node.value {
+        Json::Null if optional && mode != Mode::Create => Some(NullOutcome::Removal),
+        Json::Null => {
+            let hint = if mode == Mode::Patch {
+                "; only optional fields can be removed with null"
+            } else {
+                ""
+            };
+            issues.error(
+                "field.null",
+                path,
+                format!("{name} must not be null{hint}."),
+                Params {
+                    field: Some(name.into()),
+                    ..Params::default()
+                },
+            );
+            Some(NullOutcome::Reported)
+        }
+        _ => None,
+    }
+}
+
+/// The quota warning needs both shards and region.
+pub(crate) fn quota_warning(fields: &Fields, issues: &mut Issues) {
+    let (Some(&shards), Some(&region)) = (fields.shards.valid(), fields.region.valid()) else {
+        return;
+    };
+    let quota = region.default_shard_quota();
+    if shards > quota && !issues.contains("/shards", "shards.quota") {
+        issues.warning(
+            "shards.quota",
+            "/shards",
+            format!(
+                "{shards} shards is above the default account quota of {quota} shards in {}; request a quota increase first.",
+                region.code()
+            ),
+            Params { max: Some(quota.into()), ..Params::default() },
+        );
+    }
+}
+
+fn read_type(node: &Node, path: &str, issues: &mut Issues) -> Slot<ConnectorType> {
+    let Some(s) = expect_string(node, path, "type", issues) else {
+        return Slot::Invalid;
+    };
+    if s == CONNECTOR_TYPE {
+        return Slot::Valid(ConnectorType::AwsKinesis);
+    }
+    let suggestion = (squash(s).contains("kinesis")).then(|| CONNECTOR_TYPE.to_string());
+    issues.error(
+        "type.invalid",
+        path,
+        format!("type must be \"{CONNECTOR_TYPE}\", not \"{}\".", clip(s)),
+        Params {
+            expected: Some(CONNECTOR_TYPE.into()),
+            suggestion,
+            ..Params::default()
+        },
+    );
+    Slot::Invalid
+}
+
+fn read_id(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
+    let Some(s) = expect_string(node, path, "id", issues) else {
+        return Slot::Invalid;
+    };
+    if check_name(s, path, "id", 64, true, issues) {
+        Slot::Valid(s.to_string())
+    } else {
+        Slot::Invalid
+    }
+}
+
+/// The platform's naming rules: a letter first, then letters, digits, `_`, `-` (and `.` where
+/// allowed); at most `max` characters. Reports `<code>.length`, `.start`, `.characters`.
+fn check_name(
+    s: &str,
+    path: &str,
+    field: &'static str,
+    max: usize,
+    dots: bool,
+    issues: &mut Issues,
+) -> bool {
+    let mut ok = true;
+    let length = s.chars().count();
+    if length > max {
+        ok = false;
+        issues.error(
+            code(field, "length"),
+            path,
+            format!("{field} must be at most {max} characters long (it has {length})."),
+            Params {
+                length: Some(length as u64),
+                max: Some(max as i64),
+                ..Params::default()
+            },
+        );
+    }
+    if !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        ok = false;
+        issues.error(
+            code(field, "start"),
+            path,
+            format!("{field} must start with a letter."),
+            Params::default(),
+        );
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-' || (dots && c == '.');
+    if !s.chars().all(allowed) {
+        ok = false;
+        let what = if dots {
+            "letters, digits, '.', '-' and '_'"
+        } else {
+            "letters, digits, '-' and '_'"
+        };
+        let detail = if s.chars().any(char::is_whitespace) {
+            " (no whitespace)"
+        } else {
+            ""
+        };
+        issues.error(
+            code(field, "characters"),
+            path,
+            format!("{field} may contain only {what}{detail}."),
+            Params::default(),
+        );
+    }
+    ok
+}
+
+fn code(field: &'static str, rule: &'static str) -> &'static str {
+    match (field, rule) {
+        ("id", "length") => "id.length",
+        ("id", "start") => "id.start",
+        ("id", _) => "id.characters",
+        ("stream", "length") => "stream.length",
+        ("stream", _) => "stream.characters",
+        _ => "dataProcessingMethodId.format",
+    }
+}
+
+fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<CredentialFields> {
+    let members = match &node.value {
+        Json::Object(members) => members,
+        _ => {
+            type_error(issues, node, "/credentials", "credentials", "object");
+            return Slot::Invalid;
+        }
+    };
+    report_duplicates(members, "/credentials", issues);
+    let mut found: [Option<&Node>; 2] = [None; 2];
+    for member in members {
+        match CREDENTIAL_FIELDS.iter().position(|f| *f == member.key) {
+            Some(i) => found[i] = Some(&member.value),
+            None if member.value.value == Json::Foreign(Foreign::Undefined) => {}
+            None => unknown_field(
+                issues,
+                "/credentials",
+                &member.key,
+                &CREDENTIAL_FIELDS,
+                None,
+            ),
+        }
+    }
+    let found = found.map(|n| n.filter(|n| n.value != Json::Foreign(Foreign::Undefined)));
+    if mode == Mode::Patch && found.iter().any(Option::is_none) {
+        issues.error(
+            "credentials.incomplete",
+            "/credentials",
+            "An update that changes credentials must carry both user and password (saved secrets are never returned, so a partial object is ambiguous).".into(),
+            Params::default(),
+        );
+    }
+    let mut creds = CredentialFields::default();
+    let mut valid = true;
+    for (i, name) in CREDENTIAL_FIELDS.iter().enumerate() {
+        let path = format!("/credentials/{name}");
+        let label = format!("credentials.{name}");
+        let slot = match found[i] {
+            None => {
+                let required = mode == Mode::Create || (mode == Mode::Saved && i == 0);
+                if required {
+                    missing(issues, "/credentials", name);
+                    valid = false;
+                }
+                Slot::Absent
+            }
+            Some(n) if n.value == Json::Null => {
+                issues.error(
+                    "field.null",
+                    path,
+                    format!("{label} must not be null."),
+                    Params {
+                        field: Some(label.clone()),
+                        ..Params::default()
+                    },
+                );
+                Slot::Invalid
+            }
+            Some(n) => match expect_string(n, &path, &label, issues) {
+                None => Slot::Invalid,
+                Some(s) if i == 0 => read_user(s, &path, issues),
+                Some(s) => {
+                    password_shape(s, &path, issues);
+                    Slot::Valid(s.to_string())
+                }
+            },
+        };
+        valid &= !matches!(slot, Slot::Invalid);
+        if i == 0 {
+            creds.user = slot;
+        } else {
+            creds.password = slot;
+        }
+    }
+    if valid
+        && !(mode == Mode::Patch && (creds.user == Slot::Absent || creds.password == Slot::Absent))
+    {
+        Slot::Valid(creds)
+    } else {
+        Slot::Invalid
+    }
+}
+
+/// The access key id. Its value is never echoed.
+fn read_user(s: &str, path: &str, issues: &mut Issues) -> Slot<String> {
+    let length = s.chars().count();
+    let word = s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !(16..=128).contains(&length) || !word {
+        issues.error(
+            "credentials.user.format",
+            path,
+            "credentials.user must be an AWS access key id: 16 to 128 letters, digits or '_'."
+                .into(),
+            Params {
+                length: Some(length as u64),
+                min: Some(16),
+                max: Some(128),
+                ..Params::default()
+            },
+        );
+        return Slot::Invalid;
+    }
+    let usual = length == 20
+        && (s.starts_with("AKIA") || s.starts_with("ASIA"))
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if !usual {
+        issues.warning(
+            "credentials.user.shape",
+            path,
+            "credentials.user does not look like an AWS access key id (usually 20 characters starting with AKIA or ASIA).".into(),
+            Params { length: Some(length as u64), ..Params::default() },
+        );
+    }
+    Slot::Valid(s.to_string())
+}
+
+/// The secret access key: only its length is ever reported.
+fn password_shape(s: &str, path: &str, issues: &mut Issues) {
+    let length = s.chars().count();
+    let usual = length == 40
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '='));
+    if !usual {
+        issues.warning(
+            "credentials.password.shape",
+            path,
+            "credentials.password does not look like an AWS secret access key (usually 40 characters of letters, digits, '/', '+' and '=').".into(),
+            Params { length: Some(length as u64), ..Params::default() },
+        );
+    }
+}
+
+fn read_region(node: &Node, path: &str, issues: &mut Issues) -> Slot<Region> {
+    let Some(s) = expect_string(node, path, "region", issues) else {
+        return Slot::Invalid;
+    };
+    if let Some(region) = Region::from_code(s) {
+        return Slot::Valid(region);
+    }
+    let suggestion = suggest_region(s);
+    let hint = match suggestion {
+        Some(r) => format!("; did you mean \"{}\" ({})?", r.code(), r.name()),
+        None => "; see regions() for the 20 valid codes.".into(),
+    };
+    issues.error(
+        "region.unknown",
+        path,
+        format!("\"{}\" is not a supported region{hint}", clip(s))
+            .trim_end_matches('.')
+            .to_string()
+            + ".",
+        Params {
+            suggestion: suggestion.map(|r| r.code().to_string()),
+            ..Params::default()
+        },
+    );
+    Slot::Invalid
+}
+
+fn read_stream(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
+    let Some(s) = expect_string(node, path, "stream", issues) else {
+        return Slot::Invalid;
+    };
+    let mut ok = true;
+    let length = s.chars().count();
+    if length > 128 {
+        ok = false;
+        issues.error(
+            "stream.length",
+            path,
+            format!("stream must be at most 128 characters long (it has {length})."),
+            Params {
+                length: Some(length as u64),
+                max: Some(128),
+                ..Params::default()
+            },
+        );
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    {
+        ok = false;
+        let detail = if s.chars().any(char::is_whitespace) {
+            " (no whitespace)"
+        } else {
+            ""
+        };
+        issues.error(
+            "stream.characters",
+            path,
+            format!("stream may contain only letters, digits, '_', '.' and '-'{detail}."),
+            Params::default(),
+        );
+    }
+    if ok {
+        Slot::Valid(s.to_string())
+    } else {
+        Slot::Invalid
+    }
+}
+
+fn read_shards(node: &Node, path: &str, issues: &mut Issues) -> Slot<u32> {
+    let Some(n) = expect_integer(node, path, "shards", issues) else {
+        return Slot::Invalid;
+    };
+    if !(1..=MAX_SHARDS).contains(&n) {
+        issues.error(
+            "shards.range",
+            path,
+            format!("shards must be between 1 and {MAX_SHARDS} (it is {n})."),
+            Params {
+                min: Some(1),
+                max: Some(MAX_SHARDS as i64),
+                ..Params::default()
+            },
+        );
+        return Slot::Invalid;
+    }
+    u32::try_from(n).map_or(Slot::Invalid, Slot::Valid)
+}
+
+fn read_rate(
+    node: &Node,
+    path: &str,
+    name: &'static str,
+    limit: u64,
+    unit: &str,
+    issues: &mut Issues,
+) -> Slot<u64> {
+    let Some(n) = expect_integer(node, path, name, issues) else {
+        return Slot::Invalid;
+    };
+    let (range, above) = if name == MAX_RECORDS {
+        (
+            "maxRecordsPerShardPerSecond.range",
+            "maxRecordsPerShardPerSecond.above_limit",
+        )
+    } else {
+        (
+            "maxBytesPerShardPerSecond.range",
+            "maxBytesPerShardPerSecond.above_limit",
+        )
+    };
+    if n < 1 {
+        issues.error(
+            range,
+            path,
+            format!("{name} must be at least 1 (it is {n})."),
+            Params {
+                min: Some(1),
+                ..Params::default()
+            },
+        );
+        return Slot::Invalid;
+    }
+    let n = u64::try_from(n).unwrap_or(u64::MAX);
+    if n > limit {
+        issues.warning(
+            above,
+            path,
+            format!("{name} is above Kinesis's write limit of {limit} {unit} per second per shard; writes past it are throttled."),
+            Params { max: Some(limit as i64), ..Params::default() },
+        );
+    }
+    Slot::Valid(n)
+}
+
+/// `_mtd_` and digits, or a method name: a letter first, then letters, digits, `_`, `-`.
+pub(crate) fn is_method_id(s: &str) -> bool {
+    if let Some(digits) = s.strip_prefix("_mtd_") {
+        return !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    }
+    s.len() <= 64
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn read_method(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
+    let Some(s) = expect_string(node, path, METHOD_ID, issues) else {
+        return Slot::Invalid;
+    };
+    if !is_method_id(s) {
+        issues.error(
+            "dataProcessingMethodId.format",
+            path,
+            "dataProcessingMethodId must be a method id (_mtd_ and digits) or a method name (a letter, then letters, digits, '_' or '-'; no '.'; at most 64).".into(),
+            Params::default(),
+        );
+        return Slot::Invalid;
+    }
+    Slot::Valid(s.to_string())
+}
+
+fn read_bool(node: &Node, path: &str, name: &str, issues: &mut Issues) -> Slot<bool> {
+    match node.value {
+        Json::Bool(b) => Slot::Valid(b),
+        _ => {
+            type_error(issues, node, path, name, "boolean");
+            Slot::Invalid
+        }
+    }
+}
+
+fn expect_string<'n>(
+    node: &'n Node,
+    path: &str,
+    name: &str,
+    issues: &mut Issues,
+) -> Option<&'n str> {
+    match &node.value {
+        Json::String(s) if s.trim().is_empty() => {
+            issues.error(
+                "field.empty",
+                path,
+                format!("{name} must not be empty."),
+                Params {
+                    field: Some(name.into()),
+                    ..Params::default()
+                },
+            );
+            None
+        }
+        Json::String(s) => Some(s),
+        _ => {
+            type_error(issues, node, path, name, "string");
+            None
+        }
+    }
+}
+
+/// An integer within ±2^53 (a number with no fractional part, as JSON Schema counts it).
+fn expect_integer(node: &Node, path: &str, name: &str, issues: &mut Issues) -> Option<i128> {
+    let text = match &node.value {
+        Json::Number(text) => text,
+        Json::String(s) if s.trim().is_empty() => {
+            issues.error(
+                "field.empty",
+                path,
+                format!("{name} must not be empty."),
+                Params {
+                    field: Some(name.into()),
+                    ..Params::default()
+                },
+            );
+            return None;
+        }
+        _ => {
+            type_error(issues, node, path, name, "integer");
+            return None;
+        }
+    };
+    let value = parse_integer(text);
+    match value {
+        Some(n) if n.abs() <= MAX_SAFE => Some(n),
+        Some(_) | None if is_whole(text) => {
+            issues.error(
+                "field.unsafe_integer",
+                path,
+                format!("{name} is beyond ±2^53, where JSON numbers lose precision."),
+                Params {
+                    max: Some(MAX_SAFE as i64),
+                    ..Params::default()
+                },
+            );
+            None
+        }
+        _ => {
+            type_error(issues, node, path, name, "integer");
+            None
+        }
+    }
+}
+
+/// The exact integer a JSON number text denotes, when it is one and fits i128.
+pub(crate) fn parse_integer(text: &str) -> Option<i128> {
+    if !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        return text.parse::<i128>().ok();
+    }
+    let f: f64 = text.parse().ok()?;
+    (f.is_finite() && f.fract() == 0.0 && f.abs() < 1e30).then_some(f as i128)
+}
+
+fn is_whole(text: &str) -> bool {
+    text.parse::<f64>()
+        .is_ok_and(|f| f.is_infinite() || f.fract() == 0.0)
+}
+
+fn article(kind: &str) -> String {
+    match kind {
+        "array" | "object" | "integer" | "undefined" => format!("an {kind}"),
+        "null" | "NaN" | "Infinity" | "-Infinity" => kind.to_string(),
+        _ => format!("a {kind}"),
+    }
+}
+
+fn type_error(issues: &mut Issues, node: &Node, path: &str, name: &str, expected: &'static str) {
+    if node.value == Json::Foreign(Foreign::Depth) {
+        too_deep(issues, path);
+        return;
+    }
+    let actual = node.value.kind();
+    issues.error(
+        "field.type",
+        path,
+        format!(
+            "{name} must be {}, not {}.",
+            article(expected),
+            article(actual)
+        ),
+        Params {
+            expected: Some(expected.into()),
+            actual: Some(actual.into()),
+            ..Params::default()
+        },
+    );
+}
+
+pub(crate) fn too_deep(issues: &mut Issues, path: &str) {
+    issues.error(
+        "input.too_deep",
+        path,
+        format!(
+            "The value is nested more than {} levels deep.",
+            crate::json::MAX_DEPTH
+        ),
+        Params {
+            max: Some(crate::json::MAX_DEPTH as i64),
+            ..Params::default()
+        },
+    );
+}
+
+fn missing(issues: &mut Issues, parent: &str, name: &str) {
+    let label = if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{}.{name}", &parent[1..])
+    };
+    issues.error(
+        "field.required",
+        format!("{parent}/{name}"),
+        format!("{label} is required."),
+        Params {
+            field: Some(label.clone()),
+            ..Params::default()
+        },
+    );
+}
+
+fn unknown_field(
+    issues: &mut Issues,
+    parent: &str,
+    key: &str,
+    known: &[&str],
+    alias: Option<&str>,
+) {
+    let mut path = String::with_capacity(parent.len() + key.len() + 1);
+    path.push_str(parent);
+    path.push('/');
+    crate::json::escape_token(key, &mut path);
+    let suggestion = suggest_field(key, known.iter().copied().chain(alias));
+    let hint = match &suggestion {
+        Some(s) => format!("; did you mean \"{s}\"?"),
+        None => ".".into(),
+    };
+    let place = if parent.is_empty() {
+        "a connector field".to_string()
+    } else {
+        format!("a field of {}", &parent[1..])
+    };
+    issues.error(
+        "field.unknown",
+        path,
+        format!("\"{}\" is not {place}{hint}", clip(key)),
+        Params {
+            field: Some(clip(key)),
+            suggestion,
+            ..Params::default()
+        },
+    );
+}
+
+/// "Did you mean": same letters ignoring case and separators, a prefix, or a small typo.
+fn suggest_field<'k>(key: &str, known: impl Iterator<Item = &'k str> + Clone) -> Option<String> {
+    if key.len() > 64 {
+        return None;
+    }
+    let squashed = squash(key);
+    if squashed.is_empty() {
+        return None;
+    }
+    if let Some(k) = known.clone().find(|k| squash(k) == squashed) {
+        return Some(k.to_string());
+    }
+    if squashed.len() >= 4 {
+        let prefixed: Vec<&str> = known
+            .clone()
+            .filter(|k| {
+                let k = squash(k);
+                k.starts_with(&squashed) || squashed.starts_with(&k)
+            })
+            .collect();
+        if let [only] = prefixed[..] {
+            return Some(only.to_string());
+        }
+    }
+    let max = (key.chars().count() / 3).clamp(1, 3);
+    closest(key, known.map(|k| (k, k)), max).map(str::to_string)
+}
+
+fn report_duplicates(members: &[Member], parent: &str, issues: &mut Issues) {
+    let mut report = |m: &Member| {
+        let mut path = parent.to_string();
+        path.push('/');
+        crate::json::escape_token(&m.key, &mut path);
+        issues.error(
+            "input.duplicate_key",
+            path,
+            format!(
+                "The key \"{}\" appears more than once; the last one counts.",
+                clip(&m.key)
+            ),
+            Params {
+                field: Some(clip(&m.key)),
+                ..Params::default()
+            },
+        );
+    };
+    if members.len() <= 32 {
+        for (i, m) in members.iter().enumerate() {
+            if members[..i].iter().any(|earlier| earlier.key == m.key) {
+                report(m);
+            }
+        }
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(members.len());
+        for m in members {
+            if !seen.insert(&m.key) {
+                report(m);
+            }
+        }
+    }
+}
+
+/// The context, as the checks need it.
+#[derive(Debug, Default)]
+pub(crate) struct Ctx<'n, 'a> {
+    pub current: Option<&'n Node<'a>>,
+    pub existing_ids: Vec<Cow<'n, str>>,
+    pub methods: Option<Vec<Cow<'n, str>>>,
+}
+
+/// Read the context argument (JS mode). A malformed context is reported, not ignored.
+pub(crate) fn read_context<'n, 'a>(node: Option<&'n Node<'a>>, issues: &mut Issues) -> Ctx<'n, 'a> {
+    let mut ctx = Ctx::default();
+    let Some(node) = node else { return ctx };
+    let members = match &node.value {
+        Json::Null | Json::Foreign(Foreign::Undefined) => return ctx,
+        Json::Object(members) => members,
+        _ => {
+            context_invalid(
+                issues,
+                "context",
+                "The context must be an object { current?, existingIds?, methods? }.",
+            );
+            return ctx;
+        }
+    };
+    for m in members {
+        match (&*m.key, &m.value.value) {
+            (_, Json::Foreign(Foreign::Undefined) | Json::Null) => {}
+            ("current", _) => ctx.current = Some(&m.value),
+            ("existingIds", _) => match strings(&m.value) {
+                Some(ids) => ctx.existing_ids = ids,
+                None => context_invalid(
+                    issues,
+                    "existingIds",
+                    "context.existingIds must be an array of strings.",
+                ),
+            },
+            ("methods", _) => match strings(&m.value) {
+                Some(methods) => ctx.methods = Some(methods),
+                None => context_invalid(
+                    issues,
+                    "methods",
+                    "context.methods must be an array of strings.",
+                ),
+            },
+            (key, _) => context_invalid(
+                issues,
+                "context",
+                &format!(
+                    "\"{}\" is not a context field (current, existingIds, methods).",
+                    clip(key)
+                ),
+            ),
+        }
+    }
+    ctx
+}
+
+fn strings<'n>(node: &'n Node) -> Option<Vec<Cow<'n, str>>> {
+    match &node.value {
+        Json::Array(items) => items
+            .iter()
+            .map(|i| match &i.value {
+                Json::String(s) => Some(Cow::Borrowed(&**s)),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+pub(crate) fn context_invalid(issues: &mut Issues, field: &str, message: &str) {
+    issues.error(
+        "context.invalid",
+        "",
+        message.to_string(),
+        Params {
+            field: Some(field.into()),
+            ..Params::default()
+        },
+    );
+}
+
+/// The checks that need the app: unique id, at most 10 connectors, a known method.
+pub(crate) fn check_context(fields: &Fields, ctx: &Ctx, creating: bool, issues: &mut Issues) {
+    if creating {
+        if let Some(id) = fields.id.valid() {
+            if ctx.existing_ids.iter().any(|e| e.eq_ignore_ascii_case(id)) {
+                issues.error(
+                    "id.duplicate",
+                    "/id",
+                    format!("The app already has a connector with the id \"{id}\" (ids are case-insensitive)."),
+                    Params::default(),
+                );
+            }
+        }
+        let mut distinct: Vec<String> = ctx
+            .existing_ids
+            .iter()
+            .map(|e| e.to_ascii_lowercase())
+            .collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() >= MAX_CONNECTORS {
+            issues.error(
+                "app.connector_limit",
+                "",
+                format!(
+                    "The app already holds {} connectors; an app holds at most {MAX_CONNECTORS}.",
+                    distinct.len()
+                ),
+                Params {
+                    max: Some(MAX_CONNECTORS as i64),
+                    ..Params::default()
+                },
+            );
+        }
+    }
+    if let (Some(methods), Some(method)) = (&ctx.methods, fields.method.valid()) {
+        if !methods.iter().any(|m| m.eq_ignore_ascii_case(method)) {
+            let suggestion =
+                closest(method, methods.iter().map(|m| (&**m, &**m)), 3).map(str::to_string);
+            let hint = match &suggestion {
+                Some(s) => format!("; did you mean \"{s}\"?"),
+                None => ".".into(),
+            };
+            issues.error(
+                "dataProcessingMethodId.unknown",
+                format!("/{}", fields.method_key),
+                format!("The app has no method \"{}\"{hint}", clip(method)),
+                Params {
+                    suggestion,
+                    ..Params::default()
+                },
+            );
+        }
+    }
+}
+
+/// The shard counts after each UpdateShardCount call from `from` to `to` (each call at most
+/// doubles or halves the count).
+pub fn reshard_plan(from: u32, to: u32) -> Vec<u32> {
+    let mut plan = Vec::new();
+    let mut current = u64::from(from.max(1));
+    let to = u64::from(to.max(1));
+    while current < to {
+        current = (current * 2).min(to);
+        plan.push(current as u32);
+    }
+    while current > to {
+        current = current.div_ceil(2).max(to);
+        plan.push(current as u32);
+    }
+    plan
+}
+
+pub(crate) fn reshard_warnings(from: u32, to: u32, issues: &mut Issues) {
+    let plan = reshard_plan(from, to);
+    let steps = plan.len();
+    let route: Vec<String> = std::iter::once(from)
+        .chain(plan.iter().copied())
+        .map(|n| n.to_string())
+        .collect();
+    issues.warning(
+        "shards.reshard",
+        "/shards",
+        format!(
+            "Changing shards from {from} to {to} takes {steps} UpdateShardCount call{} ({}).",
+            if steps == 1 { "" } else { "s" },
+            route.join(" → ")
+        ),
+        Params {
+            from: Some(from),
+            to: Some(to),
+            steps: Some(steps as u32),
+            plan: Some(plan),
+            ..Params::default()
+        },
+    );
+    if steps > RESHARD_DAILY_CALLS {
+        issues.warning(
+            "shards.reshard_daily_limit",
+            "/shards",
+            format!("The change needs {steps} UpdateShardCount calls; Kinesis allows {RESHARD_DAILY_CALLS} per rolling 24 hours, so it takes more than a day."),
+            Params { steps: Some(steps as u32), max: Some(RESHARD_DAILY_CALLS as i64), ..Params::default() },
+        );
+    }
+}
+
+/// Build the connector from fields that passed every check.
+pub(crate) fn to_connector(f: &Fields) -> Option<Connector> {
+    let credentials = match &f.credentials {
+        Slot::Valid(c) => Some(Credentials {
+            user: c.user.valid()?.clone(),
+            password: c.password.valid().map(|p| Secret::new(p.clone())),
+        }),
+        Slot::Absent => None,
+        _ => return None,
+    };
+    Some(Connector {
+        kind: *f.kind.valid()?,
+        id: f.id.valid()?.clone(),
+        credentials,
+        region: *f.region.valid()?,
+        stream: f.stream.valid()?.clone(),
+        shards: *f.shards.valid()?,
+        max_records_per_shard_per_second: *f.max_records.valid()?,
+        max_bytes_per_shard_per_second: *f.max_bytes.valid()?,
+        data_processing_method_id: f.method.valid().cloned(),
+        disabled: f.disabled.valid().copied().unwrap_or(false),
+    })
+}
+
+pub(crate) fn to_update(f: &Fields) -> UpdatePayload {
+    let optional = |slot: &Slot<String>| match slot {
+        Slot::Valid(v) => Some(Some(v.clone())),
+        Slot::Null => Some(None),
+        _ => None,
+    };
+    UpdatePayload {
+        kind: f.kind.valid().copied(),
+        id: f.id.valid().cloned(),
+        credentials: f.credentials.valid().and_then(|c| {
+            Some(Credentials {
+                user: c.user.valid()?.clone(),
+                password: c.password.valid().map(|p| Secret::new(p.clone())),
+            })
+        }),
+        region: f.region.valid().copied(),
+        stream: f.stream.valid().cloned(),
+        shards: f.shards.valid().copied(),
+        max_records_per_shard_per_second: f.max_records.valid().copied(),
+        max_bytes_per_shard_per_second: f.max_bytes.valid().copied(),
+        data_processing_method_id: optional(&f.method),
+        disabled: match f.disabled {
+            Slot::Valid(b) => Some(Some(b)),
+            Slot::Null => Some(None),
+            _ => None,
+        },
+    }
+}
