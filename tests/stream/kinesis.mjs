@@ -5,6 +5,7 @@
 //   node kinesis.mjs ENDPOINT put STREAM FILE      FILE: NDJSON {partitionKey, data} or {partitionKey, dataBase64}
 //   node kinesis.mjs ENDPOINT reshard STREAM TARGET
 //   node kinesis.mjs ENDPOINT shards STREAM        prints the shard list as JSON
+//   node kinesis.mjs ENDPOINT put-kpl STREAM KEY=DATA...  one KPL-aggregated record (built here from the format)
 //   node kinesis.mjs ENDPOINT drain STREAM COUNT   reads every shard until COUNT records; prints {records, seconds}
 import {
   KinesisClient, CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand,
@@ -12,6 +13,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 
 const [endpoint, command, stream, arg] = process.argv.slice(2);
 const client = new KinesisClient({
@@ -84,7 +86,32 @@ async function drain(count) {
   console.log(JSON.stringify({ records: total, seconds }));
 }
 
+// The KPL aggregation format: magic, protobuf AggregatedRecord, md5 of the protobuf.
+function varint(n) {
+  const out = [];
+  while (n >= 0x80) { out.push((n & 0x7f) | 0x80); n = Math.floor(n / 128); }
+  out.push(n);
+  return Buffer.from(out);
+}
+const field = (no, bytes) => Buffer.concat([varint((no << 3) | 2), varint(bytes.length), bytes]);
+function aggregate(pairs) {
+  const keys = [...new Set(pairs.map(([k]) => k))];
+  const parts = keys.map((k) => field(1, Buffer.from(k)));
+  for (const [k, d] of pairs) {
+    const rec = Buffer.concat([varint(1 << 3), varint(keys.indexOf(k)), field(3, Buffer.from(d))]);
+    parts.push(field(3, rec));
+  }
+  const body = Buffer.concat(parts);
+  const md5 = createHash('md5').update(body).digest();
+  return Buffer.concat([Buffer.from([0xf3, 0x89, 0x9a, 0xc2]), body, md5]);
+}
+
 switch (command) {
+  case 'put-kpl': {
+    const pairs = process.argv.slice(5).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]);
+    await client.send(new PutRecordsCommand({ StreamName: stream, Records: [{ PartitionKey: pairs[0][0], Data: aggregate(pairs) }] }));
+    break;
+  }
   case 'create':
     await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: Number(arg) }));
     await waitActive();

@@ -1,0 +1,180 @@
+//! Test harness: a kinesis-mock emulator per test (killed on drop, even when the test panics),
+//! the independent JS writer (tests/stream/kinesis.mjs), and the built binary.
+#![allow(dead_code, clippy::unwrap_used, reason = "test helpers: a failed setup should fail the test loudly")]
+
+use std::collections::BTreeMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub struct Emulator {
+    child: Child,
+    pub port: u16,
+}
+
+impl Emulator {
+    pub fn start() -> Self {
+        let port = free_port();
+        let tls_port = free_port();
+        let child = Command::new("node")
+            .arg("main.js")
+            .current_dir(repo_root().join("node_modules/kinesis-local"))
+            .env("KINESIS_MOCK_PLAIN_PORT", port.to_string())
+            .env("KINESIS_MOCK_TLS_PORT", tls_port.to_string())
+            .env("CREATE_STREAM_DURATION", "0ms")
+            .env("UPDATE_SHARD_COUNT_DURATION", "300ms")
+            .env("LOG_LEVEL", "ERROR")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node runs the emulator");
+        let emulator = Emulator { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "emulator did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        emulator
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs the JS client helper; panics when it fails.
+    pub fn js(&self, args: &[&str]) -> String {
+        let output = Command::new("node")
+            .arg(repo_root().join("tests/stream/kinesis.mjs"))
+            .arg(self.endpoint())
+            .args(args)
+            .env("NODE_NO_WARNINGS", "1")
+            .output()
+            .expect("node runs");
+        assert!(output.status.success(), "kinesis.mjs {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    pub fn create_stream(&self, name: &str, shards: u32) {
+        self.js(&["create", name, &shards.to_string()]);
+    }
+
+    /// Writes (partitionKey, data) records in order.
+    pub fn put(&self, dir: &Path, stream: &str, records: &[(String, String)]) {
+        let file = dir.join(format!("put-{}.ndjson", fastrand::u64(..)));
+        let mut text = String::new();
+        for (key, data) in records {
+            text.push_str(&serde_json::json!({ "partitionKey": key, "data": data }).to_string());
+            text.push('\n');
+        }
+        std::fs::write(&file, text).unwrap();
+        let out = self.js(&["put", stream, file.to_str().unwrap()]);
+        assert!(out.contains(&format!("\"sent\":{}", records.len())), "{out}");
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh scratch directory per test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kc-stream-{name}-{}-{}", std::process::id(), fastrand::u32(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// Writes a config file for `stream` and returns its path.
+pub fn config(dir: &Path, stream: &str, shards: u32, extra: serde_json::Value) -> PathBuf {
+    let mut value = serde_json::json!({
+        "type": "aws-kinesis",
+        "id": "dc.test",
+        "credentials": { "user": "AKIAIOSFODNN7EXAMPLE", "password": SECRET },
+        "region": "us-east-1",
+        "stream": stream,
+        "shards": shards,
+        "maxRecordsPerShardPerSecond": 10000,
+        "maxBytesPerShardPerSecond": 10485760
+    });
+    if let (Some(obj), Some(extra)) = (value.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            obj.insert(k.clone(), v.clone());
+        }
+    }
+    let path = dir.join("config.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    path
+}
+
+pub fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kinesis-connector"));
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+    cmd
+}
+
+/// `consume` with the usual test flags; more flags in `extra`.
+pub fn consume(emulator: &Emulator, dir: &Path, config: &Path, extra: &[&str]) -> Command {
+    let mut cmd = bin();
+    cmd.arg("consume")
+        .arg("--config")
+        .arg(config)
+        .arg("--endpoint-url")
+        .arg(emulator.endpoint())
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .args(["--stats-interval", "0"])
+        .args(extra);
+    cmd
+}
+
+pub fn run(mut cmd: Command) -> Output {
+    let output = cmd.output().unwrap();
+    if !output.status.success() {
+        eprintln!("stderr: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    output
+}
+
+/// The complete JSON lines of an output (a torn last line after `kill -9` is ignored).
+pub fn lines(bytes: &[u8]) -> Vec<serde_json::Value> {
+    bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| serde_json::from_slice(l).ok())
+        .collect()
+}
+
+/// Kinesis sequence numbers are decimal strings; compare them as numbers.
+pub fn seq_key(seq: &str) -> (usize, String) {
+    (seq.len(), seq.to_owned())
+}
+
+pub fn checkpoints(dir: &Path, stream: &str) -> BTreeMap<String, serde_json::Value> {
+    let path = dir.join(format!("state/dc.test/checkpoints-us-east-1-{stream}.json"));
+    let value: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    value["shards"].as_object().unwrap().clone().into_iter().collect()
+}
+
+pub fn numbered(count: usize, keys: usize, offset: usize) -> Vec<(String, String)> {
+    (offset..offset + count)
+        .map(|n| (format!("key-{}", n % keys), serde_json::json!({ "n": n, "key": n % keys }).to_string()))
+        .collect()
+}
