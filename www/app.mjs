@@ -206,9 +206,9 @@ function issueKey(issue) {
   return `${issue.severity}|${issue.code}|${issue.path}`;
 }
 
-function fieldIndex(path) {
-  const key = fieldForPath(path);
-  return key ? FIELDS.findIndex((f) => f.key === key) + 1 : path === "" ? 0 : FIELDS.length + 1;
+function fieldIndex(issue) {
+  const key = fieldForIssue(issue);
+  return key ? FIELDS.findIndex((f) => f.key === key) + 1 : issue.path === "" ? 0 : FIELDS.length + 1;
 }
 
 /** Errors first, then warnings, each in form order; the same issue from two checks once. */
@@ -222,7 +222,7 @@ function collect(...lists) {
   }
   const rank = (i) => (i.severity === "error" ? 0 : 1);
   return issues.map((issue, order) => ({ issue, order }))
-    .sort((a, b) => rank(a.issue) - rank(b.issue) || fieldIndex(a.issue.path) - fieldIndex(b.issue.path) || a.order - b.order)
+    .sort((a, b) => rank(a.issue) - rank(b.issue) || fieldIndex(a.issue) - fieldIndex(b.issue) || a.order - b.order)
     .map(({ issue }) => issue);
 }
 
@@ -263,6 +263,12 @@ function evaluate() {
 }
 
 // ---------- Issues on the page ----------
+
+/** The field an issue belongs to: its path, except that incomplete credentials lack the password. */
+function fieldForIssue(issue) {
+  if (issue.path === "/credentials" && issue.code === "credentials.incomplete") return "password";
+  return fieldForPath(issue.path);
+}
 
 function fieldForPath(path) {
   if (path === "/credentials") return "user";
@@ -328,7 +334,7 @@ function issueNode(issue) {
 function renderFields(result) {
   for (const { key } of FIELDS) {
     const input = inputOf(key);
-    const mine = result.issues.filter((i) => fieldForPath(i.path) === key);
+    const mine = result.issues.filter((i) => fieldForIssue(i) === key);
     const shown = state.showAll || state.touched.has(key) ? mine : [];
     $(`f-${key}-msg`).replaceChildren(...shown.map(issueNode));
     const hasError = shown.some((i) => i.severity === "error");
@@ -360,7 +366,7 @@ function setText(node, text) {
 /** A required field the user has not reached yet: listed as to-do, not as an error. */
 function isPending(issue) {
   if (state.showAll || issue.code !== "field.required") return false;
-  const key = fieldForPath(issue.path);
+  const key = fieldForIssue(issue);
   return key !== null && !state.touched.has(key);
 }
 
@@ -379,7 +385,7 @@ function renderSummary(result) {
   setText(verdict, text);
   verdict.className = `verdict ${tone}`;
   $("summary-list").replaceChildren(...result.issues.map((issue) => {
-    const key = fieldForPath(issue.path);
+    const key = fieldForIssue(issue);
     const where = key
       ? el("a", { href: `#f-${key}`, onclick: (event) => { event.preventDefault(); state.touched.add(key); render(); inputOf(key).focus(); } }, FIELD[key].label)
       : el("span", { class: "where" }, issue.path === "" ? "Connector" : issue.path);

@@ -332,6 +332,20 @@ describe("admin console", () => {
     await closeConsole(page);
   });
 
+  test("edit: a new access key without a password asks for the password", async () => {
+    const page = await openConsole();
+    await loadSavedExample(page, 1);
+    await field(page, "User").fill("AKIAI44QH8DHBEXAMPLE");
+    assert.equal(await invalid(page, "Password"), "true");
+    assert.equal(await page.locator("#f-password-msg .issue.error").getAttribute("data-code"), "credentials.incomplete");
+    assert.ok(await page.getByRole("button", { name: "Copy as curl" }).isDisabled());
+    await field(page, "Password").fill("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    assert.equal(await invalid(page, "Password"), null);
+    assert.match(await page.locator("#verdict").innerText(), /^Valid/);
+    assert.deepEqual(await previewBody(page), { credentials: { user: "AKIAI44QH8DHBEXAMPLE", password: MASK } });
+    await closeConsole(page);
+  });
+
   test("edit: changing the id shows a replace as delete + create", async () => {
     const page = await openConsole();
     await loadSavedExample(page, 0);
