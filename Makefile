@@ -1,0 +1,57 @@
+# kinesis-connector: one command per job. `make demo` and `make test` set up what they need.
+#   make build    the npm package (pkg/, from the Rust core compiled to wasm) and the native binary
+#   make test     every test: Rust (core + stream, with the Kinesis emulator), Node, browser
+#   make bench    benchmarks, printed side by side with the reference tools
+#   make demo     build, validate examples, stream sample data through the local emulator, serve the console
+#   make console  serve the admin console on 127.0.0.1:$PORT (default 8080)
+#   make types    regenerate pkg/types.d.ts from the Rust types
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+CARGO ?= cargo
+
+.PHONY: setup build wasm native types test test-rust test-js lint bench demo clean
+
+# Node tooling (tests, emulator, benchmarks, wasm-opt); reinstalled when the lock changes.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+setup: node_modules/.installed
+
+# pkg/index.mjs, pkg/index.cjs (the wasm inlined) from the core.
+wasm: setup
+	scripts/build-wasm.sh
+
+native:
+	$(CARGO) build --release -p kinesis-connector-stream
+
+build: wasm native
+
+types:
+	UPDATE_TYPES=1 $(CARGO) test -p kinesis-connector --features ts --test types
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --features kinesis-connector/ts -- -D warnings
+
+test-rust:
+	$(CARGO) test -p kinesis-connector --features ts
+
+test-js: wasm
+	node --test tests/js/
+
+test: setup build lint test-rust test-js console-test stream-test
+	@echo "make test: all suites passed"
+
+bench: setup build
+	node bench/js/bench.mjs
+	$(MAKE) --no-print-directory stream-bench
+
+demo: setup build
+	scripts/demo.sh
+
+clean:
+	rm -rf target pkg/index.mjs pkg/index.cjs pkg/index.d.cts pkg/kinesis_connector.wasm tests/out
+
+-include mk/*.mk
