@@ -1,5 +1,5 @@
-// Entry points of kinesis-connector. The result and model types live in ./types.js (types.d.ts,
-// generated from the Rust types); this file only declares the functions.
+// Entry points of kinesis-connector. The model and result types come from ./types.js
+// (types.d.ts, generated from the Rust types with ts-rs); this file only declares the functions.
 import type {
   Connector,
   Context,
@@ -13,28 +13,54 @@ import type {
 
 export type * from './types.js';
 
-/** A JSON Schema (draft 2020-12) document. */
-export type JsonSchema = { [key: string]: JsonValue };
+/** A JSON Schema (draft 2020-12) document, as `createSchema()` / `updateSchema()` return it. */
+export type JsonSchema = { [keyword: string]: JsonValue };
 
-/** Validates a create payload (POST body). Never throws: any input gives a result. */
+/**
+ * Validates a create payload (the POST body). Any JS value is accepted and never throws: values
+ * JSON cannot carry (NaN, BigInt, cycles, ...) are reported at their path. `value` is the
+ * normalized connector when `valid`.
+ */
 export declare function validateCreate(input: unknown, context?: Context): ValidationResult<Connector>;
-/** Validates an update payload (PUT body, merge patch); pass `context.current` to check the merged connector. */
+
+/**
+ * Validates an update payload (the PUT body, merge-patch semantics). With `context.current` (the
+ * saved connector) the merged result is checked too, and a shard change reports its resharding
+ * steps. `value` is the normalized update when `valid`.
+ */
 export declare function validateUpdate(input: unknown, context?: Context): ValidationResult<UpdatePayload>;
-/** Like {@link validateCreate} for JSON text; a syntax error is an `input.syntax` issue with line and column. */
+
+/** {@link validateCreate} for JSON text; a syntax error is an `input.syntax` issue with `line` and `column`. */
 export declare function validateCreateJson(text: string, context?: Context): ValidationResult<Connector>;
-/** Like {@link validateUpdate} for JSON text. */
+
+/** {@link validateUpdate} for JSON text. */
 export declare function validateUpdateJson(text: string, context?: Context): ValidationResult<UpdatePayload>;
-/** Normalizes a create payload (trims, lower-cases, converts form strings, canonical key order). */
+
+/**
+ * Normalizes a create payload as a form would submit it: trims strings, lower-cases `type` and
+ * `region`, turns `"2"` / `"true"` into numbers / booleans, renames `dataProcessingMethod`, fills
+ * `disabled: false`, canonical key order. Pure and idempotent; does not validate.
+ */
 export declare function normalizeCreate(input: unknown): NormalizeResult;
-/** Normalizes an update payload. */
+
+/** Normalizes an update payload (like {@link normalizeCreate}, without filling defaults). */
 export declare function normalizeUpdate(input: unknown): NormalizeResult;
-/** The minimal update (or replacement) that turns `saved` into `desired`, with the effect of each change. */
+
+/**
+ * What turns `saved` into `desired`: `action` (`none`, `update` with the minimal PUT body in
+ * `update`, or `replace` with the POST body in `create`) and one `changes` entry per field with
+ * the effect on the running connector. Secret values never appear in `changes`.
+ */
 export declare function diff(saved: unknown, desired: unknown): DiffResult;
+
 /** Merges `update` into `saved` and validates the result; `value` is the merged, normalized connector. */
 export declare function applyUpdate(saved: unknown, update: unknown): ValidationResult<Connector>;
-/** The 20 AWS regions a connector may use, with display names. */
+
+/** The 20 AWS regions a connector may use, with their display names. */
 export declare function regions(): RegionInfo[];
-/** JSON Schema of the create payload. */
+
+/** JSON Schema of the create payload (titles, descriptions, region labels, write-only password). */
 export declare function createSchema(): JsonSchema;
+
 /** JSON Schema of the update payload. */
 export declare function updateSchema(): JsonSchema;

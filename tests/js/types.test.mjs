@@ -194,7 +194,11 @@ test('a type error in the consumer fails tsc (the check can fail)', () => {
     join(pkg.dir, 'broken.mts'),
     "import { validateCreate } from 'kinesis-connector';\nconst n: number = validateCreate({}).valid;\nvoid n;\n",
   );
-  const r = tsc(pkg.dir, ['--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', '', 'broken.mts']);
+  writeFileSync(
+    join(pkg.dir, 'tsconfig.broken.json'),
+    JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', types: [] }, files: ['broken.mts'] }),
+  );
+  const r = tsc(pkg.dir, ['-p', 'tsconfig.broken.json']);
   assert.notEqual(r.status, 0, 'tsc accepted a wrong type');
   assert.match(r.stdout, /TS2322/);
 });
