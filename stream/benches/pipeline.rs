@@ -19,7 +19,11 @@ fn data_value(n: usize) -> String {
 }
 
 fn small_value(n: usize) -> String {
-    format!(r#"{{"device":"dev-{}","t":"temperature","v":{}}}"#, n % 50, n % 100)
+    format!(
+        r#"{{"device":"dev-{}","t":"temperature","v":{}}}"#,
+        n % 50,
+        n % 100
+    )
 }
 
 fn records(count: usize, payload: &dyn Fn(usize) -> String) -> Vec<KinesisRecord> {
@@ -33,8 +37,14 @@ fn records(count: usize, payload: &dyn Fn(usize) -> String) -> Vec<KinesisRecord
         .collect()
 }
 
-fn aggregated(count: usize, per_record: usize, payload: &dyn Fn(usize) -> String) -> Vec<KinesisRecord> {
-    let users: Vec<(String, String)> = (0..count).map(|n| (format!("dev-{}", n % 50), payload(n))).collect();
+fn aggregated(
+    count: usize,
+    per_record: usize,
+    payload: &dyn Fn(usize) -> String,
+) -> Vec<KinesisRecord> {
+    let users: Vec<(String, String)> = (0..count)
+        .map(|n| (format!("dev-{}", n % 50), payload(n)))
+        .collect();
     users
         .chunks(per_record)
         .enumerate()
@@ -48,14 +58,17 @@ fn aggregated(count: usize, per_record: usize, payload: &dyn Fn(usize) -> String
 }
 
 fn measure(name: &str, input: &[KinesisRecord], method: Option<&str>) {
-    let runner = method.map(|src| MethodRunner::from_source("bench", src, MethodLimits::default()).unwrap());
+    let runner =
+        method.map(|src| MethodRunner::from_source("bench", src, MethodLimits::default()).unwrap());
     let mut pipeline = Pipeline::new(runner);
     let mut sink = std::io::sink();
     let started = Instant::now();
     let mut user_records = 0u64;
     let mut bytes_out = 0usize;
     for record in input {
-        user_records += pipeline.process("shardId-000000000000", record, None).records;
+        user_records += pipeline
+            .process("shardId-000000000000", record, None)
+            .records;
         if pipeline.out.len() > 256 << 10 {
             bytes_out += pipeline.out.len();
             std::io::Write::write_all(&mut sink, &pipeline.out).unwrap();
@@ -79,11 +92,23 @@ fn main() {
     let n = 1_000_000;
     let small = records(n, &small_value);
     measure("small JSON (50 B), no method", &small, None);
-    measure("KPL aggregated x100, small JSON, no method", &aggregated(n, 100, &small_value), None);
+    measure(
+        "KPL aggregated x100, small JSON, no method",
+        &aggregated(n, 100, &small_value),
+        None,
+    );
     let big = records(n, &data_value);
     measure("Data Value JSON (700 B), no method", &big, None);
-    measure("binary payload (50 B, base64 out), no method", &records(n, &|i| format!("\u{1}bin{i:046}")), None);
+    measure(
+        "binary payload (50 B, base64 out), no method",
+        &records(n, &|i| format!("\u{1}bin{i:046}")),
+        None,
+    );
     let m = 300_000;
     measure("small JSON, small method", &small[..m], Some(SMALL_METHOD));
-    measure("Data Value JSON, reshaping method", &big[..m], Some(DATA_VALUE_METHOD));
+    measure(
+        "Data Value JSON, reshaping method",
+        &big[..m],
+        Some(DATA_VALUE_METHOD),
+    );
 }

@@ -14,7 +14,12 @@ pub struct Backoff {
 
 impl Backoff {
     pub fn new(base: Duration, cap: Duration) -> Self {
-        Self { base, cap, attempt: 0, rng: fastrand::Rng::new() }
+        Self {
+            base,
+            cap,
+            attempt: 0,
+            rng: fastrand::Rng::new(),
+        }
     }
 
     /// The defaults for Kinesis calls: 100 ms doubling up to 10 s.
@@ -53,9 +58,13 @@ mod tests {
     fn delays_grow_and_are_capped() {
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
         for attempt in 0..20 {
-            let ceiling = Duration::from_millis(100 * (1u64 << attempt.min(4))).min(Duration::from_secs(1));
+            let ceiling =
+                Duration::from_millis(100 * (1u64 << attempt.min(4))).min(Duration::from_secs(1));
             let delay = backoff.next_delay();
-            assert!(delay <= ceiling, "attempt {attempt}: {delay:?} > {ceiling:?}");
+            assert!(
+                delay <= ceiling,
+                "attempt {attempt}: {delay:?} > {ceiling:?}"
+            );
             assert!(delay >= Duration::from_millis(1));
         }
         backoff.reset();

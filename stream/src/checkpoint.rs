@@ -38,11 +38,20 @@ pub struct Checkpoints {
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
     #[error("cannot read checkpoint file {path}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("checkpoint file {path} is corrupt")]
-    Corrupt { path: PathBuf, source: serde_json::Error },
+    Corrupt {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("cannot write checkpoint file {path}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Debug)]
@@ -64,16 +73,27 @@ impl CheckpointStore {
         let text = match fs::read(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(CheckpointError::Read { path: self.path.clone(), source }),
+            Err(source) => {
+                return Err(CheckpointError::Read {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
         };
         serde_json::from_slice(&text)
             .map(Some)
-            .map_err(|source| CheckpointError::Corrupt { path: self.path.clone(), source })
+            .map_err(|source| CheckpointError::Corrupt {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     /// Replaces the saved checkpoints atomically and durably.
     pub fn save(&self, checkpoints: &Checkpoints) -> Result<(), CheckpointError> {
-        let err = |source| CheckpointError::Write { path: self.path.clone(), source };
+        let err = |source| CheckpointError::Write {
+            path: self.path.clone(),
+            source,
+        };
         let dir = self.path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(err)?;
         let tmp = self.path.with_extension("json.tmp");
@@ -86,7 +106,9 @@ impl CheckpointStore {
         }
         fs::rename(&tmp, &self.path).map_err(err)?;
         // The rename itself is only durable once the directory entry is synced.
-        fs::File::open(dir).and_then(|d| d.sync_all()).map_err(err)?;
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(err)?;
         Ok(())
     }
 }
@@ -100,10 +122,17 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("kc-ckpt-{}", std::process::id()));
         let store = CheckpointStore::new(dir.join("a/checkpoints.json"));
         assert_eq!(store.load().expect("loads"), None);
-        let mut checkpoints = Checkpoints { version: 1, ..Default::default() };
+        let mut checkpoints = Checkpoints {
+            version: 1,
+            ..Default::default()
+        };
         checkpoints.shards.insert(
             "shardId-000000000000".into(),
-            ShardCheckpoint { sequence_number: Some("4960".into()), sub_sequence_number: Some(2), finished: false },
+            ShardCheckpoint {
+                sequence_number: Some("4960".into()),
+                sub_sequence_number: Some(2),
+                finished: false,
+            },
         );
         store.save(&checkpoints).expect("saves");
         store.save(&checkpoints).expect("saves over");

@@ -36,11 +36,22 @@ pub fn read_input(path: &Path) -> Result<Input, ReadError> {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
-            .map_err(|source| ReadError { name: "<stdin>".into(), source })?;
-        return Ok(Input { name: "<stdin>".into(), text });
+            .map_err(|source| ReadError {
+                name: "<stdin>".into(),
+                source,
+            })?;
+        return Ok(Input {
+            name: "<stdin>".into(),
+            text,
+        });
     }
     let name = path.display().to_string();
-    std::fs::read_to_string(path).map(|text| Input { name: name.clone(), text }).map_err(|source| ReadError { name, source })
+    std::fs::read_to_string(path)
+        .map(|text| Input {
+            name: name.clone(),
+            text,
+        })
+        .map_err(|source| ReadError { name, source })
 }
 
 /// `file:line:column: error[code] /path: message` for each issue, errors first.
@@ -68,8 +79,15 @@ pub fn format_issue(input: Option<&Input>, issue: &Issue) -> String {
         }
         None => String::new(),
     };
-    let path = if issue.path.is_empty() { String::new() } else { format!(" {}", issue.path) };
-    format!("{location}{severity}[{}]{path}: {}", issue.code, issue.message)
+    let path = if issue.path.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", issue.path)
+    };
+    format!(
+        "{location}{severity}[{}]{path}: {}",
+        issue.code, issue.message
+    )
 }
 
 /// Prints a JSON result to stdout (pretty, one trailing newline).
@@ -82,25 +100,29 @@ pub fn print_json<T: serde::Serialize>(value: &T) {
 
 /// Parses JSON text for the commands that take values (normalize, diff); a syntax error becomes
 /// the same `input.syntax` issue the validator reports.
-pub fn parse_json(input: &Input) -> Result<serde_json::Value, Issue> {
-    serde_json::from_str(&input.text).map_err(|e| Issue {
-        severity: Severity::Error,
-        code: "input.syntax",
-        path: String::new(),
-        message: format!("The text is not valid JSON: {e}."),
-        params: kinesis_connector::Params {
-            line: Some(e.line() as u64),
-            column: Some(e.column() as u64),
-            ..kinesis_connector::Params::default()
-        },
+pub fn parse_json(input: &Input) -> Result<serde_json::Value, Box<Issue>> {
+    serde_json::from_str(&input.text).map_err(|e| {
+        Box::new(Issue {
+            severity: Severity::Error,
+            code: "input.syntax",
+            path: String::new(),
+            message: format!("The text is not valid JSON: {e}."),
+            params: kinesis_connector::Params {
+                line: Some(e.line() as u64),
+                column: Some(e.column() as u64),
+                ..kinesis_connector::Params::default()
+            },
+        })
     })
 }
 
 /// Reports an input that is not JSON, in either format; returns the exit code.
-pub fn report_syntax(input: &Input, issue: Issue, format: Format) -> u8 {
+pub fn report_syntax(input: &Input, issue: Box<Issue>, format: Format) -> u8 {
     match format {
         Format::Human => print_issues(Some(input), std::slice::from_ref(&issue), &[]),
-        Format::Json => print_json(&serde_json::json!({ "valid": false, "errors": [issue], "warnings": [] })),
+        Format::Json => {
+            print_json(&serde_json::json!({ "valid": false, "errors": [issue], "warnings": [] }))
+        }
     }
     EXIT_INVALID
 }

@@ -23,7 +23,11 @@ pub struct DeadLetter {
 
 impl DeadLetter {
     pub fn new(path: PathBuf) -> Self {
-        Self { path, file: None, entries: 0 }
+        Self {
+            path,
+            file: None,
+            entries: 0,
+        }
     }
 
     pub fn path(&self) -> &std::path::Path {
@@ -40,12 +44,21 @@ impl DeadLetter {
         if lines.is_empty() {
             return Ok(());
         }
-        let err = |source| DeadLetterError { path: self.path.clone(), source };
+        let err = |source| DeadLetterError {
+            path: self.path.clone(),
+            source,
+        };
         if self.file.is_none() {
             if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(err)?;
             }
-            self.file = Some(OpenOptions::new().create(true).append(true).open(&self.path).map_err(err)?);
+            self.file = Some(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&self.path)
+                    .map_err(err)?,
+            );
         }
         if let Some(file) = self.file.as_mut() {
             file.write_all(lines).map_err(err)?;

@@ -18,7 +18,10 @@ pub struct ShardInfo {
 
 impl ShardInfo {
     pub fn parents(&self) -> impl Iterator<Item = &str> {
-        self.parent.as_deref().into_iter().chain(self.adjacent_parent.as_deref())
+        self.parent
+            .as_deref()
+            .into_iter()
+            .chain(self.adjacent_parent.as_deref())
     }
 }
 
@@ -71,14 +74,21 @@ impl ApiError {
 }
 
 pub trait KinesisApi: Clone + Send + Sync + 'static {
-    fn list_shards(&self, stream: &str) -> impl Future<Output = Result<Vec<ShardInfo>, ApiError>> + Send;
+    fn list_shards(
+        &self,
+        stream: &str,
+    ) -> impl Future<Output = Result<Vec<ShardInfo>, ApiError>> + Send;
     fn shard_iterator(
         &self,
         stream: &str,
         shard_id: &str,
         start: &StartAt,
     ) -> impl Future<Output = Result<String, ApiError>> + Send;
-    fn get_records(&self, iterator: &str, limit: u64) -> impl Future<Output = Result<RecordsPage, ApiError>> + Send;
+    fn get_records(
+        &self,
+        iterator: &str,
+        limit: u64,
+    ) -> impl Future<Output = Result<RecordsPage, ApiError>> + Send;
 }
 
 /// The real service (or an emulator) through the AWS SDK.
@@ -100,13 +110,25 @@ impl SdkKinesis {
     }
 
     pub async fn describe(&self, stream: &str) -> Result<StreamSummary, ApiError> {
-        let out = self.client.describe_stream_summary().stream_name(stream).send().await.map_err(classify)?;
+        let out = self
+            .client
+            .describe_stream_summary()
+            .stream_name(stream)
+            .send()
+            .await
+            .map_err(classify)?;
         let summary = out.stream_description_summary();
         let (status, open) = match summary {
-            Some(s) => (s.stream_status().as_str().to_owned(), u32::try_from(s.open_shard_count()).unwrap_or(0)),
+            Some(s) => (
+                s.stream_status().as_str().to_owned(),
+                u32::try_from(s.open_shard_count()).unwrap_or(0),
+            ),
             None => ("UNKNOWN".to_owned(), 0),
         };
-        Ok(StreamSummary { status, open_shards: open })
+        Ok(StreamSummary {
+            status,
+            open_shards: open,
+        })
     }
 }
 
@@ -121,20 +143,29 @@ where
             let code = e.code().unwrap_or("Unknown");
             let message = format!("{code}: {}", e.message().unwrap_or("no message"));
             match code {
-                "ProvisionedThroughputExceededException" | "LimitExceededException" | "ThrottlingException"
+                "ProvisionedThroughputExceededException"
+                | "LimitExceededException"
+                | "ThrottlingException"
                 | "KMSThrottlingException" => ApiError::Throttled(message),
                 "ExpiredIteratorException" => ApiError::ExpiredIterator,
                 "ResourceNotFoundException" => ApiError::NotFound(message),
-                "InternalFailure" | "InternalFailureException" | "ServiceUnavailable" | "ResourceInUseException" => {
-                    ApiError::Transient(message)
-                }
+                "InternalFailure"
+                | "InternalFailureException"
+                | "ServiceUnavailable"
+                | "ResourceInUseException" => ApiError::Transient(message),
                 _ => ApiError::Fatal(message),
             }
         }
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            ApiError::Transient(format!("{}", aws_sdk_kinesis::error::DisplayErrorContext(&err)))
+            ApiError::Transient(format!(
+                "{}",
+                aws_sdk_kinesis::error::DisplayErrorContext(&err)
+            ))
         }
-        _ => ApiError::Fatal(format!("{}", aws_sdk_kinesis::error::DisplayErrorContext(&err))),
+        _ => ApiError::Fatal(format!(
+            "{}",
+            aws_sdk_kinesis::error::DisplayErrorContext(&err)
+        )),
     }
 }
 
@@ -167,25 +198,42 @@ impl KinesisApi for SdkKinesis {
         }
     }
 
-    async fn shard_iterator(&self, stream: &str, shard_id: &str, start: &StartAt) -> Result<String, ApiError> {
-        let request = self.client.get_shard_iterator().stream_name(stream).shard_id(shard_id);
+    async fn shard_iterator(
+        &self,
+        stream: &str,
+        shard_id: &str,
+        start: &StartAt,
+    ) -> Result<String, ApiError> {
+        let request = self
+            .client
+            .get_shard_iterator()
+            .stream_name(stream)
+            .shard_id(shard_id);
         let request = match start {
             StartAt::Oldest => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
             StartAt::Latest => request.shard_iterator_type(ShardIteratorType::Latest),
-            StartAt::AtSequence(seq) => {
-                request.shard_iterator_type(ShardIteratorType::AtSequenceNumber).starting_sequence_number(seq)
-            }
-            StartAt::AfterSequence(seq) => {
-                request.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).starting_sequence_number(seq)
-            }
+            StartAt::AtSequence(seq) => request
+                .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+                .starting_sequence_number(seq),
+            StartAt::AfterSequence(seq) => request
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .starting_sequence_number(seq),
         };
         let out = request.send().await.map_err(classify)?;
-        out.shard_iterator.ok_or_else(|| ApiError::Transient("GetShardIterator returned no iterator".into()))
+        out.shard_iterator
+            .ok_or_else(|| ApiError::Transient("GetShardIterator returned no iterator".into()))
     }
 
     async fn get_records(&self, iterator: &str, limit: u64) -> Result<RecordsPage, ApiError> {
         let limit = i32::try_from(limit).unwrap_or(10_000);
-        let out = self.client.get_records().shard_iterator(iterator).limit(limit).send().await.map_err(classify)?;
+        let out = self
+            .client
+            .get_records()
+            .shard_iterator(iterator)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(classify)?;
         let records = out
             .records
             .into_iter()
@@ -199,7 +247,11 @@ impl KinesisApi for SdkKinesis {
                 data: r.data.into_inner(),
             })
             .collect();
-        Ok(RecordsPage { records, next_iterator: out.next_shard_iterator, millis_behind_latest: out.millis_behind_latest })
+        Ok(RecordsPage {
+            records,
+            next_iterator: out.next_shard_iterator,
+            millis_behind_latest: out.millis_behind_latest,
+        })
     }
 }
 
@@ -218,7 +270,10 @@ impl std::fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("region", &self.region)
             .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &self.secret_access_key.as_ref().map(|_| "***"))
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "***"),
+            )
             .field("endpoint_url", &self.endpoint_url)
             .finish()
     }
@@ -228,23 +283,32 @@ impl Connection {
     /// The connector's settings, with the standard AWS environment variables taking precedence for
     /// the credentials (`AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY`) and the endpoint
     /// (`AWS_ENDPOINT_URL`) when they are set; `--endpoint-url` wins over both.
-    pub fn from_connector(connector: &kinesis_connector::Connector, endpoint_flag: Option<&str>) -> Self {
+    pub fn from_connector(
+        connector: &kinesis_connector::Connector,
+        endpoint_flag: Option<&str>,
+    ) -> Self {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let (access_key_id, secret_access_key) = match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-            (Some(id), Some(secret)) => (id, Some(secret)),
-            _ => match &connector.credentials {
-                Some(credentials) => (
-                    credentials.user.clone(),
-                    credentials.password.as_ref().map(|p| p.expose().to_owned()),
-                ),
-                None => (env("AWS_ACCESS_KEY_ID").unwrap_or_default(), env("AWS_SECRET_ACCESS_KEY")),
-            },
-        };
+        let (access_key_id, secret_access_key) =
+            match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+                (Some(id), Some(secret)) => (id, Some(secret)),
+                _ => match &connector.credentials {
+                    Some(credentials) => (
+                        credentials.user.clone(),
+                        credentials.password.as_ref().map(|p| p.expose().to_owned()),
+                    ),
+                    None => (
+                        env("AWS_ACCESS_KEY_ID").unwrap_or_default(),
+                        env("AWS_SECRET_ACCESS_KEY"),
+                    ),
+                },
+            };
         Self {
             region: connector.region.code().to_owned(),
             access_key_id,
             secret_access_key,
-            endpoint_url: endpoint_flag.map(str::to_owned).or_else(|| env("AWS_ENDPOINT_URL")),
+            endpoint_url: endpoint_flag
+                .map(str::to_owned)
+                .or_else(|| env("AWS_ENDPOINT_URL")),
         }
     }
 
@@ -260,7 +324,9 @@ impl Connection {
         use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
         use aws_smithy_http_client::tls;
         let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
             .build_https();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)

@@ -84,7 +84,10 @@ fn decode_aggregated(body: &[u8]) -> Result<Vec<UserRecord<'_>>, KplError> {
                 .get(index)
                 .copied()
                 .ok_or(KplError::Protobuf("partition key index out of range"))?;
-            Ok(UserRecord { partition_key, data: raw.data })
+            Ok(UserRecord {
+                partition_key,
+                data: raw.data,
+            })
         })
         .collect()
 }
@@ -149,7 +152,8 @@ impl<'a> Reader<'a> {
     }
 
     fn len_delimited(&mut self) -> Result<&'a [u8], KplError> {
-        let len = usize::try_from(self.varint()?).map_err(|_| KplError::Protobuf("length overflow"))?;
+        let len =
+            usize::try_from(self.varint()?).map_err(|_| KplError::Protobuf("length overflow"))?;
         self.take(len)
     }
 
@@ -219,9 +223,18 @@ mod tests {
         assert_eq!(
             records,
             vec![
-                UserRecord { partition_key: "a", data: b"{\"x\":1}" },
-                UserRecord { partition_key: "b", data: b"two" },
-                UserRecord { partition_key: "a", data: b"three" },
+                UserRecord {
+                    partition_key: "a",
+                    data: b"{\"x\":1}"
+                },
+                UserRecord {
+                    partition_key: "b",
+                    data: b"two"
+                },
+                UserRecord {
+                    partition_key: "a",
+                    data: b"three"
+                },
             ]
         );
     }

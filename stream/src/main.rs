@@ -171,11 +171,31 @@ fn init_tracing() {
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Validate { file, update, current, existing_ids, methods, format } => {
-            validate(&file, update, current.as_deref(), existing_ids, methods, format)
-        }
-        Command::Normalize { file, update, format } => normalize(&file, update, format),
-        Command::Diff { saved, desired, format } => diff(&saved, &desired, format),
+        Command::Validate {
+            file,
+            update,
+            current,
+            existing_ids,
+            methods,
+            format,
+        } => validate(
+            &file,
+            update,
+            current.as_deref(),
+            existing_ids,
+            methods,
+            format,
+        ),
+        Command::Normalize {
+            file,
+            update,
+            format,
+        } => normalize(&file, update, format),
+        Command::Diff {
+            saved,
+            desired,
+            format,
+        } => diff(&saved, &desired, format),
         Command::Schema { kind } => {
             let text = match kind {
                 SchemaKind::Create => kinesis_connector::create_schema_text(),
@@ -184,9 +204,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             println!("{}", text.trim_end());
             Ok(EXIT_OK)
         }
-        Command::Test { config, connection, format } => {
-            let Some(connector) = load_config(&config)? else { return Ok(EXIT_INVALID) };
-            runtime()?.block_on(test_stream(&connector, connection.endpoint_url.as_deref(), format))
+        Command::Test {
+            config,
+            connection,
+            format,
+        } => {
+            let Some(connector) = load_config(&config)? else {
+                return Ok(EXIT_INVALID);
+            };
+            runtime()?.block_on(test_stream(
+                &connector,
+                connection.endpoint_url.as_deref(),
+                format,
+            ))
         }
         Command::Consume(args) => consume_command(args),
         Command::Produce { .. } => {
@@ -197,7 +227,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 fn validate(
@@ -219,7 +252,11 @@ fn validate(
         }
         None => None,
     };
-    let context = Context { current, existing_ids, methods };
+    let context = Context {
+        current,
+        existing_ids,
+        methods,
+    };
     let (valid, errors, warnings, json) = if update {
         let r = kinesis_connector::validate_update_json(&input.text, &context);
         let json = serde_json::to_value(&r)?;
@@ -234,7 +271,12 @@ fn validate(
         Format::Human => {
             cli::print_issues(Some(&input), &errors, &warnings);
             let verdict = if valid { "valid" } else { "invalid" };
-            eprintln!("{}: {verdict} ({} errors, {} warnings)", input.name, errors.len(), warnings.len());
+            eprintln!(
+                "{}: {verdict} ({} errors, {} warnings)",
+                input.name,
+                errors.len(),
+                warnings.len()
+            );
         }
     }
     Ok(if valid { EXIT_OK } else { EXIT_INVALID })
@@ -256,7 +298,16 @@ fn normalize(file: &Path, update: bool, format: Format) -> anyhow::Result<u8> {
         Format::Human => {
             cli::print_json(&result.value);
             for change in &result.changes {
-                eprintln!("{}: {} {}", input.name, if change.path.is_empty() { "/" } else { &change.path }, change.message);
+                eprintln!(
+                    "{}: {} {}",
+                    input.name,
+                    if change.path.is_empty() {
+                        "/"
+                    } else {
+                        &change.path
+                    },
+                    change.message
+                );
             }
         }
     }
@@ -324,7 +375,11 @@ fn load_config(path: &Path) -> anyhow::Result<Option<Connector>> {
     Ok(result.value)
 }
 
-async fn test_stream(connector: &Connector, endpoint: Option<&str>, format: Format) -> anyhow::Result<u8> {
+async fn test_stream(
+    connector: &Connector,
+    endpoint: Option<&str>,
+    format: Format,
+) -> anyhow::Result<u8> {
     let connection = Connection::from_connector(connector, endpoint);
     let api = connection.client().await;
     let mut checks: Vec<serde_json::Value> = Vec::new();
@@ -337,12 +392,24 @@ async fn test_stream(connector: &Connector, endpoint: Option<&str>, format: Form
     };
     match api.describe(&connector.stream).await {
         Ok(summary) => {
-            check("credentials", "ok", format!("access key {} accepted", mask(&connection.access_key_id)));
-            check("stream", "ok", format!("stream {} exists", connector.stream));
+            check(
+                "credentials",
+                "ok",
+                format!("access key {} accepted", mask(&connection.access_key_id)),
+            );
+            check(
+                "stream",
+                "ok",
+                format!("stream {} exists", connector.stream),
+            );
             if summary.status == "ACTIVE" {
                 check("status", "ok", "stream is ACTIVE".into());
             } else {
-                check("status", "fail", format!("stream is {}, not ACTIVE", summary.status));
+                check(
+                    "status",
+                    "fail",
+                    format!("stream is {}, not ACTIVE", summary.status),
+                );
             }
             // Count open shards from the listing (the emulator's summary count can lag a reshard).
             let open = match api.list_shards(&connector.stream).await {
@@ -352,16 +419,37 @@ async fn test_stream(connector: &Connector, endpoint: Option<&str>, format: Form
             if open == connector.shards {
                 check("shards", "ok", format!("{open} open shards, as configured"));
             } else {
-                check("shards", "warning", format!("{open} open shards, the config says {}", connector.shards));
+                check(
+                    "shards",
+                    "warning",
+                    format!("{open} open shards, the config says {}", connector.shards),
+                );
             }
         }
         Err(ApiError::NotFound(_)) => {
-            check("credentials", "ok", format!("access key {} accepted", mask(&connection.access_key_id)));
-            check("stream", "fail", format!("stream {} does not exist in {}", connector.stream, connection.region));
+            check(
+                "credentials",
+                "ok",
+                format!("access key {} accepted", mask(&connection.access_key_id)),
+            );
+            check(
+                "stream",
+                "fail",
+                format!(
+                    "stream {} does not exist in {}",
+                    connector.stream, connection.region
+                ),
+            );
         }
         Err(error) => {
             let text = error.to_string();
-            let credentials = ["UnrecognizedClient", "InvalidSignature", "AccessDenied", "ExpiredToken", "SignatureDoesNotMatch"];
+            let credentials = [
+                "UnrecognizedClient",
+                "InvalidSignature",
+                "AccessDenied",
+                "ExpiredToken",
+                "SignatureDoesNotMatch",
+            ];
             if credentials.iter().any(|c| text.contains(c)) {
                 check("credentials", "fail", text);
             } else {
@@ -392,16 +480,24 @@ fn mask(key: &str) -> String {
     if chars.len() <= 8 {
         return "****".into();
     }
-    format!("{}…{}", chars[..4].iter().collect::<String>(), chars[chars.len() - 4..].iter().collect::<String>())
+    format!(
+        "{}…{}",
+        chars[..4].iter().collect::<String>(),
+        chars[chars.len() - 4..].iter().collect::<String>()
+    )
 }
 
 fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
-    Duration::try_from_secs_f64(value).with_context(|| format!("{flag} must be a non-negative number of seconds"))
+    Duration::try_from_secs_f64(value)
+        .with_context(|| format!("{flag} must be a non-negative number of seconds"))
 }
 
 fn consume_command(args: ConsumeArgs) -> anyhow::Result<u8> {
-    let Some(connector) = load_config(&args.config)? else { return Ok(EXIT_INVALID) };
-    let mut options = ConsumeOptions::new(args.state_dir.unwrap_or_else(consume::default_state_dir));
+    let Some(connector) = load_config(&args.config)? else {
+        return Ok(EXIT_INVALID);
+    };
+    let mut options =
+        ConsumeOptions::new(args.state_dir.unwrap_or_else(consume::default_state_dir));
     options.config_path = Some(args.config.clone());
     options.watch = args.watch;
     options.endpoint_url = args.connection.endpoint_url;
@@ -410,9 +506,15 @@ fn consume_command(args: ConsumeArgs) -> anyhow::Result<u8> {
         From::Latest => StartFrom::Latest,
     };
     options.methods_dir = args.methods;
-    options.method_limits = MethodLimits { call_timeout: Duration::from_millis(args.method_timeout_ms.max(1)), ..MethodLimits::default() };
+    options.method_limits = MethodLimits {
+        call_timeout: Duration::from_millis(args.method_timeout_ms.max(1)),
+        ..MethodLimits::default()
+    };
     options.dead_letter = args.dead_letter;
-    options.idle_timeout = args.idle_timeout.map(|s| seconds(s, "--idle-timeout")).transpose()?;
+    options.idle_timeout = args
+        .idle_timeout
+        .map(|s| seconds(s, "--idle-timeout"))
+        .transpose()?;
     let stats = seconds(args.stats_interval, "--stats-interval")?;
     options.stats_interval = (!stats.is_zero()).then_some(stats);
     if !connector.disabled {
@@ -438,7 +540,10 @@ fn consume_command(args: ConsumeArgs) -> anyhow::Result<u8> {
         summary.written,
         summary.filtered,
         summary.dead_lettered,
-        summary.dead_letter_file.map(|p| format!(" (to {})", p.display())).unwrap_or_default()
+        summary
+            .dead_letter_file
+            .map(|p| format!(" (to {})", p.display()))
+            .unwrap_or_default()
     );
     Ok(EXIT_OK)
 }
@@ -446,7 +551,10 @@ fn consume_command(args: ConsumeArgs) -> anyhow::Result<u8> {
 /// Cancels `shutdown` on SIGINT or SIGTERM; the consumer then flushes, checkpoints and exits 0.
 async fn signal_shutdown(shutdown: CancellationToken) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         tracing::warn!("cannot install signal handlers");
         return;
     };

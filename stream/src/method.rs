@@ -23,7 +23,11 @@ pub struct MethodLimits {
 
 impl Default for MethodLimits {
     fn default() -> Self {
-        Self { call_timeout: Duration::from_millis(100), memory_bytes: 32 << 20, stack_bytes: 512 << 10 }
+        Self {
+            call_timeout: Duration::from_millis(100),
+            memory_bytes: 32 << 20,
+            stack_bytes: 512 << 10,
+        }
     }
 }
 
@@ -32,7 +36,10 @@ pub enum MethodError {
     #[error("method id {0:?} cannot name a file")]
     BadId(String),
     #[error("cannot read method file {path}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("method {id} does not load: {message}")]
     Load { id: String, message: String },
     #[error("method {id} does not define function preprocessor(value)")]
@@ -61,14 +68,18 @@ pub struct MethodRunner {
 
 impl std::fmt::Debug for MethodRunner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MethodRunner").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("MethodRunner")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
 /// The file that holds method `id` in `dir`: `<dir>/<id>.js`.
 pub fn method_path(dir: &Path, id: &str) -> Result<PathBuf, MethodError> {
     let safe = !id.is_empty()
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !id.starts_with('-');
     if !safe {
         return Err(MethodError::BadId(id.to_owned()));
@@ -80,12 +91,16 @@ impl MethodRunner {
     /// Loads `<dir>/<id>.js`.
     pub fn load(dir: &Path, id: &str, limits: MethodLimits) -> Result<Self, MethodError> {
         let path = method_path(dir, id)?;
-        let source = std::fs::read_to_string(&path).map_err(|source| MethodError::Read { path, source })?;
+        let source =
+            std::fs::read_to_string(&path).map_err(|source| MethodError::Read { path, source })?;
         Self::from_source(id, &source, limits)
     }
 
     pub fn from_source(id: &str, source: &str, limits: MethodLimits) -> Result<Self, MethodError> {
-        let load_err = |message: String| MethodError::Load { id: id.to_owned(), message };
+        let load_err = |message: String| MethodError::Load {
+            id: id.to_owned(),
+            message,
+        };
         let runtime = Runtime::new().map_err(|e| load_err(e.to_string()))?;
         runtime.set_memory_limit(limits.memory_bytes);
         runtime.set_max_stack_size(limits.stack_bytes);
@@ -95,15 +110,27 @@ impl MethodRunner {
             handler_deadline.get().is_some_and(|d| Instant::now() >= d)
         })));
         let context = Context::full(&runtime).map_err(|e| load_err(e.to_string()))?;
-        deadline.set(Some(Instant::now() + limits.call_timeout.max(Duration::from_secs(1))));
+        deadline.set(Some(
+            Instant::now() + limits.call_timeout.max(Duration::from_secs(1)),
+        ));
         let loaded: Result<bool, String> = context.with(|ctx| {
-            ctx.eval::<(), _>(source).map_err(|e| describe_error(&ctx, e))?;
-            let is_function = ctx.globals().get::<_, rquickjs::Value>("preprocessor").map(|v| v.is_function());
+            ctx.eval::<(), _>(source)
+                .map_err(|e| describe_error(&ctx, e))?;
+            let is_function = ctx
+                .globals()
+                .get::<_, rquickjs::Value>("preprocessor")
+                .map(|v| v.is_function());
             Ok(is_function.unwrap_or(false))
         });
         deadline.set(None);
         match loaded {
-            Ok(true) => Ok(Self { id: id.to_owned(), context, _runtime: runtime, deadline, limits }),
+            Ok(true) => Ok(Self {
+                id: id.to_owned(),
+                context,
+                _runtime: runtime,
+                deadline,
+                limits,
+            }),
             Ok(false) => Err(MethodError::NoPreprocessor { id: id.to_owned() }),
             Err(message) => Err(load_err(message)),
         }
@@ -115,7 +142,8 @@ impl MethodRunner {
 
     /// Runs `preprocessor` on a value given as JSON text.
     pub fn run_json(&mut self, input_json: &[u8]) -> Outcome {
-        self.deadline.set(Some(Instant::now() + self.limits.call_timeout));
+        self.deadline
+            .set(Some(Instant::now() + self.limits.call_timeout));
         let outcome = self.context.with(|ctx| {
             let result = (|| {
                 let function: Function = ctx.globals().get("preprocessor")?;
@@ -130,7 +158,9 @@ impl MethodRunner {
             match result {
                 Ok(None) => Outcome::Drop,
                 Ok(Some(Some(text))) => Outcome::Keep(text),
-                Ok(Some(None)) => Outcome::Failed("method returned a value that JSON cannot carry".into()),
+                Ok(Some(None)) => {
+                    Outcome::Failed("method returned a value that JSON cannot carry".into())
+                }
                 Err(e) => Outcome::Failed(describe_error(&ctx, e)),
             }
         });
@@ -176,7 +206,10 @@ mod tests {
     #[test]
     fn transforms_and_filters() {
         let mut m = runner("function preprocessor(v) { if (v.value < 50) return null; return { t: v.value * 2 }; }");
-        assert_eq!(m.run_json(br#"{"value":71.5}"#), Outcome::Keep(r#"{"t":143}"#.into()));
+        assert_eq!(
+            m.run_json(br#"{"value":71.5}"#),
+            Outcome::Keep(r#"{"t":143}"#.into())
+        );
         assert_eq!(m.run_json(br#"{"value":10}"#), Outcome::Drop);
     }
 
@@ -188,16 +221,31 @@ mod tests {
 
     #[test]
     fn throw_is_reported_and_engine_goes_on() {
-        let mut m = runner("function preprocessor(v) { if (v.bad) throw new TypeError('bad value'); return v; }");
-        assert_eq!(m.run_json(br#"{"bad":true}"#), Outcome::Failed("TypeError: bad value".into()));
-        assert_eq!(m.run_json(br#"{"ok":1}"#), Outcome::Keep(r#"{"ok":1}"#.into()));
+        let mut m = runner(
+            "function preprocessor(v) { if (v.bad) throw new TypeError('bad value'); return v; }",
+        );
+        assert_eq!(
+            m.run_json(br#"{"bad":true}"#),
+            Outcome::Failed("TypeError: bad value".into())
+        );
+        assert_eq!(
+            m.run_json(br#"{"ok":1}"#),
+            Outcome::Keep(r#"{"ok":1}"#.into())
+        );
     }
 
     #[test]
     fn endless_loop_times_out() {
-        let limits = MethodLimits { call_timeout: Duration::from_millis(50), ..MethodLimits::default() };
-        let mut m = MethodRunner::from_source("m", "function preprocessor(v) { if (v) for(;;){} return 1; }", limits)
-            .expect("loads");
+        let limits = MethodLimits {
+            call_timeout: Duration::from_millis(50),
+            ..MethodLimits::default()
+        };
+        let mut m = MethodRunner::from_source(
+            "m",
+            "function preprocessor(v) { if (v) for(;;){} return 1; }",
+            limits,
+        )
+        .expect("loads");
         let started = Instant::now();
         match m.run_json(b"true") {
             Outcome::Failed(message) => assert!(message.contains("timed out"), "{message}"),
@@ -214,7 +262,10 @@ mod tests {
         );
         assert_eq!(
             m.run_json(b"0"),
-            Outcome::Keep(r#"["undefined","undefined","undefined","undefined","undefined","undefined"]"#.into())
+            Outcome::Keep(
+                r#"["undefined","undefined","undefined","undefined","undefined","undefined"]"#
+                    .into()
+            )
         );
     }
 

@@ -54,12 +54,20 @@ struct Meta<'a> {
 
 impl Pipeline {
     pub fn new(method: Option<MethodRunner>) -> Self {
-        Self { method, ..Self::default() }
+        Self {
+            method,
+            ..Self::default()
+        }
     }
 
     /// Handles one Kinesis record. `skip_through`: sub-records up to and including this index were
     /// already handled before a restart (resume inside an aggregated record).
-    pub fn process(&mut self, shard_id: &str, record: &KinesisRecord, skip_through: Option<u64>) -> Counts {
+    pub fn process(
+        &mut self,
+        shard_id: &str,
+        record: &KinesisRecord,
+        skip_through: Option<u64>,
+    ) -> Counts {
         let mut counts = Counts::default();
         if kpl::is_aggregated(&record.data) {
             if let Ok(users) = kpl::deaggregate(&record.data) {
@@ -104,7 +112,10 @@ impl Pipeline {
             None => {
                 // Not JSON: the method sees the payload as a base64 string.
                 self.scratch.clear();
-                push_json_string(&mut self.scratch, &base64::engine::general_purpose::STANDARD.encode(data));
+                push_json_string(
+                    &mut self.scratch,
+                    &base64::engine::general_purpose::STANDARD.encode(data),
+                );
                 &self.scratch[..]
             }
         };
@@ -119,7 +130,12 @@ impl Pipeline {
             Outcome::Drop => counts.filtered += 1,
             Outcome::Failed(error) => {
                 let method_id = method.id().to_owned();
-                write_line_start(&mut self.dead, meta, &mut self.arrival_cache, arrival_millis);
+                write_line_start(
+                    &mut self.dead,
+                    meta,
+                    &mut self.arrival_cache,
+                    arrival_millis,
+                );
                 self.dead.extend_from_slice(b",\"methodId\":");
                 push_json_string(&mut self.dead, &method_id);
                 self.dead.extend_from_slice(b",\"error\":");
@@ -138,7 +154,9 @@ fn json_payload(data: &[u8]) -> Option<&[u8]> {
     if trimmed.is_empty() {
         return None;
     }
-    serde_json::from_slice::<IgnoredAny>(trimmed).ok().map(|_| trimmed)
+    serde_json::from_slice::<IgnoredAny>(trimmed)
+        .ok()
+        .map(|_| trimmed)
 }
 
 /// Writes `,"data":<json>` or `,"data":"<base64>","encoding":"base64"`.
@@ -151,21 +169,32 @@ fn write_data(out: &mut Vec<u8>, data: &[u8]) {
         Some(json) => {
             // Pretty-printed JSON: compact it so the output stays one line per record.
             out.extend_from_slice(b",\"data\":");
-            let value: serde_json::Value = serde_json::from_slice(json).unwrap_or(serde_json::Value::Null);
+            let value: serde_json::Value =
+                serde_json::from_slice(json).unwrap_or(serde_json::Value::Null);
             let _ = serde_json::to_writer(&mut *out, &value);
         }
         None => {
             out.extend_from_slice(b",\"data\":\"");
             let start = out.len();
-            out.resize(start + base64::encoded_len(data.len(), true).unwrap_or(0), 0);
-            let written = base64::engine::general_purpose::STANDARD.encode_slice(data, &mut out[start..]).unwrap_or(0);
+            out.resize(
+                start + base64::encoded_len(data.len(), true).unwrap_or(0),
+                0,
+            );
+            let written = base64::engine::general_purpose::STANDARD
+                .encode_slice(data, &mut out[start..])
+                .unwrap_or(0);
             out.truncate(start + written);
             out.extend_from_slice(b"\",\"encoding\":\"base64\"");
         }
     }
 }
 
-fn write_line_start(out: &mut Vec<u8>, meta: &Meta<'_>, cache: &mut (i64, String), arrival_millis: i64) {
+fn write_line_start(
+    out: &mut Vec<u8>,
+    meta: &Meta<'_>,
+    cache: &mut (i64, String),
+    arrival_millis: i64,
+) {
     out.extend_from_slice(b"{\"shardId\":");
     push_json_string(out, meta.shard_id);
     out.extend_from_slice(b",\"sequenceNumber\":");
@@ -202,7 +231,12 @@ pub fn format_rfc3339_millis(millis: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }
 
 /// Howard Hinnant's days-to-civil algorithm.
@@ -243,8 +277,14 @@ mod tests {
     #[test]
     fn time_format() {
         assert_eq!(format_rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_rfc3339_millis(1_772_359_200_120), "2026-03-01T10:00:00.120Z");
-        assert_eq!(format_rfc3339_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            format_rfc3339_millis(1_772_359_200_120),
+            "2026-03-01T10:00:00.120Z"
+        );
+        assert_eq!(
+            format_rfc3339_millis(951_782_400_000),
+            "2000-02-29T00:00:00.000Z"
+        );
     }
 
     #[test]
@@ -274,7 +314,11 @@ mod tests {
 
     #[test]
     fn aggregated_records_keep_sub_sequence_numbers() {
-        let data = kpl::aggregate([("k1", &b"{\"n\":1}"[..]), ("k2", b"{\"n\":2}"), ("k1", b"{\"n\":3}")]);
+        let data = kpl::aggregate([
+            ("k1", &b"{\"n\":1}"[..]),
+            ("k2", b"{\"n\":2}"),
+            ("k1", b"{\"n\":3}"),
+        ]);
         let mut p = Pipeline::new(None);
         let counts = p.process("s", &record(&data), Some(0));
         assert_eq!(counts.records, 2);
@@ -299,7 +343,15 @@ mod tests {
         for data in [&b"{\"n\":1}"[..], b"{\"n\":5}", b"{\"bad\":true}"] {
             total += p.process("s", &record(data), None);
         }
-        assert_eq!((total.records, total.written, total.filtered, total.dead_lettered), (3, 1, 1, 1));
+        assert_eq!(
+            (
+                total.records,
+                total.written,
+                total.filtered,
+                total.dead_lettered
+            ),
+            (3, 1, 1, 1)
+        );
         assert_eq!(lines(&p.out)[0]["data"], serde_json::json!({"m": 50}));
         let dead = lines(&p.dead);
         assert_eq!(dead[0]["error"], "Error: nope");

@@ -21,7 +21,12 @@ impl TokenBucket {
     /// `rate` tokens per second, holding at most one second's worth, starting with `initial`.
     pub fn new(rate: u64, initial: f64) -> Self {
         let rate = rate.max(1) as f64;
-        Self { rate, capacity: rate, tokens: initial.min(rate), updated: Instant::now() }
+        Self {
+            rate,
+            capacity: rate,
+            tokens: initial.min(rate),
+            updated: Instant::now(),
+        }
     }
 
     /// Changes the rate live (config `--watch`), keeping the current balance within the new cap.
@@ -89,9 +94,17 @@ impl ShardBudget {
     /// Starts with one call's worth (a fifth of a second) of tokens rather than a full second, so
     /// a fresh reader does not burst a whole second's budget at once.
     pub fn new(records_per_second: u64, bytes_per_second: u64) -> Self {
-        let records = TokenBucket::new(records_per_second, (records_per_second as f64 / 5.0).max(1.0));
+        let records = TokenBucket::new(
+            records_per_second,
+            (records_per_second as f64 / 5.0).max(1.0),
+        );
         let bytes = TokenBucket::new(bytes_per_second, (bytes_per_second as f64 / 5.0).max(1.0));
-        Self { records, bytes, min_call_interval: MIN_GET_RECORDS_INTERVAL, last_call: None }
+        Self {
+            records,
+            bytes,
+            min_call_interval: MIN_GET_RECORDS_INTERVAL,
+            last_call: None,
+        }
     }
 
     pub fn set_rates(&mut self, records_per_second: u64, bytes_per_second: u64) {
@@ -106,7 +119,9 @@ impl ShardBudget {
             Some(last) => (last + self.min_call_interval).saturating_duration_since(Instant::now()),
             None => Duration::ZERO,
         };
-        interval.max(self.records.wait_for(1)).max(self.bytes.wait_for(1))
+        interval
+            .max(self.records.wait_for(1))
+            .max(self.bytes.wait_for(1))
     }
 
     /// The `Limit` for the next call (after `delay_before_call` has been waited out).

@@ -15,7 +15,11 @@ use tracing::{info, warn};
 
 const POLL: Duration = Duration::from_millis(500);
 
-pub async fn watch_config(path: PathBuf, config: watch::Sender<Arc<Connector>>, stop: CancellationToken) {
+pub async fn watch_config(
+    path: PathBuf,
+    config: watch::Sender<Arc<Connector>>,
+    stop: CancellationToken,
+) {
     let mut last_seen = fingerprint(&path);
     let mut last_text = std::fs::read_to_string(&path).ok();
     loop {

@@ -11,7 +11,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 fn ns(lines: &[serde_json::Value]) -> Vec<u64> {
-    lines.iter().map(|l| l["data"]["n"].as_u64().unwrap()).collect()
+    lines
+        .iter()
+        .map(|l| l["data"]["n"].as_u64().unwrap())
+        .collect()
 }
 
 #[test]
@@ -27,7 +30,11 @@ fn three_shards_every_record_once() {
     let out = lines(&output.stdout);
     let mut seen = ns(&out);
     seen.sort_unstable();
-    assert_eq!(seen, (0..300).collect::<Vec<u64>>(), "each record exactly once");
+    assert_eq!(
+        seen,
+        (0..300).collect::<Vec<u64>>(),
+        "each record exactly once"
+    );
     let shards: BTreeSet<&str> = out.iter().map(|l| l["shardId"].as_str().unwrap()).collect();
     assert_eq!(shards.len(), 3, "all three shards read");
     let first = &out[0];
@@ -48,7 +55,12 @@ fn kill_9_then_resume_loses_nothing() {
     let total = 3000;
     emulator.put(&dir, "kill", &numbered(total, 11, 0));
     // 300 records/s per shard: the drain takes about five seconds, so the kill lands part way.
-    let config = config(&dir, "kill", 2, json!({ "maxRecordsPerShardPerSecond": 300 }));
+    let config = config(
+        &dir,
+        "kill",
+        2,
+        json!({ "maxRecordsPerShardPerSecond": 300 }),
+    );
     let out_path = dir.join("run1.ndjson");
     let mut child = consume(&emulator, &dir, &config, &[])
         .stdout(std::fs::File::create(&out_path).unwrap())
@@ -81,12 +93,22 @@ fn kill_9_then_resume_loses_nothing() {
     for line in &second {
         let shard = line["shardId"].as_str().unwrap();
         if let Some(ckpt) = saved.get(shard).and_then(|c| c["sequenceNumber"].as_str()) {
-            assert!(seq_key(line["sequenceNumber"].as_str().unwrap()) > seq_key(ckpt), "re-read before the checkpoint: {line}");
+            assert!(
+                seq_key(line["sequenceNumber"].as_str().unwrap()) > seq_key(ckpt),
+                "re-read before the checkpoint: {line}"
+            );
         }
     }
     let first_set: BTreeSet<u64> = ns(&first).into_iter().collect();
-    let duplicates = ns(&second).into_iter().filter(|n| first_set.contains(n)).count();
-    eprintln!("first run {} records, second {}, duplicates {duplicates}", first.len(), second.len());
+    let duplicates = ns(&second)
+        .into_iter()
+        .filter(|n| first_set.contains(n))
+        .count();
+    eprintln!(
+        "first run {} records, second {}, duplicates {duplicates}",
+        first.len(),
+        second.len()
+    );
 }
 
 #[test]
@@ -105,11 +127,19 @@ fn resharding_while_consuming_keeps_order_per_key() {
     emulator.js(&["reshard", "reshard", "4"]);
     emulator.put(&dir, "reshard", &numbered(400, 10, 400));
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let out = lines(&output.stdout);
     let mut seen = ns(&out);
     seen.sort_unstable();
-    assert_eq!(seen, (0..800).collect::<Vec<u64>>(), "none missing, none twice");
+    assert_eq!(
+        seen,
+        (0..800).collect::<Vec<u64>>(),
+        "none missing, none twice"
+    );
     let shards: BTreeSet<&str> = out.iter().map(|l| l["shardId"].as_str().unwrap()).collect();
     assert!(shards.len() > 2, "children read too: {shards:?}");
     let mut last: BTreeMap<String, u64> = BTreeMap::new();
@@ -127,9 +157,20 @@ fn kpl_aggregated_record_yields_its_user_records() {
     let emulator = Emulator::start();
     let dir = scratch("kpl");
     emulator.create_stream("kpl", 1);
-    emulator.js(&["put-kpl", "kpl", "a={\"u\":1}", "b={\"u\":2}", "a=plain text"]);
+    emulator.js(&[
+        "put-kpl",
+        "kpl",
+        "a={\"u\":1}",
+        "b={\"u\":2}",
+        "a=plain text",
+    ]);
     let config = config(&dir, "kpl", 1, json!({}));
-    let output = run(consume(&emulator, &dir, &config, &["--idle-timeout", "1.5"]));
+    let output = run(consume(
+        &emulator,
+        &dir,
+        &config,
+        &["--idle-timeout", "1.5"],
+    ));
     assert!(output.status.success());
     let out = lines(&output.stdout);
     assert_eq!(out.len(), 3, "{out:?}");
@@ -158,23 +199,48 @@ fn method_filters_transforms_and_dead_letters_throws() {
         "function preprocessor(value) {\n  if (value.n === 7) throw new Error('seven is bad');\n  if (value.n % 3 === 0) return null;\n  return { doubled: value.n * 2 };\n}\n",
     )
     .unwrap();
-    let config = config(&dir, "method", 1, json!({ "dataProcessingMethodId": "Double_It" }));
+    let config = config(
+        &dir,
+        "method",
+        1,
+        json!({ "dataProcessingMethodId": "Double_It" }),
+    );
     let dead = dir.join("dead.ndjson");
     let output = run(consume(
         &emulator,
         &dir,
         &config,
-        &["--idle-timeout", "1.5", "--methods", methods.to_str().unwrap(), "--dead-letter", dead.to_str().unwrap()],
+        &[
+            "--idle-timeout",
+            "1.5",
+            "--methods",
+            methods.to_str().unwrap(),
+            "--dead-letter",
+            dead.to_str().unwrap(),
+        ],
     ));
     assert!(output.status.success());
     let out = lines(&output.stdout);
-    let doubled: Vec<u64> = out.iter().map(|l| l["data"]["doubled"].as_u64().unwrap()).collect();
-    let expected: Vec<u64> = (0..30).filter(|n| n % 3 != 0 && *n != 7).map(|n| n * 2).collect();
-    assert_eq!(doubled, expected, "filtered, transformed, and the stream went on after the throw");
+    let doubled: Vec<u64> = out
+        .iter()
+        .map(|l| l["data"]["doubled"].as_u64().unwrap())
+        .collect();
+    let expected: Vec<u64> = (0..30)
+        .filter(|n| n % 3 != 0 && *n != 7)
+        .map(|n| n * 2)
+        .collect();
+    assert_eq!(
+        doubled, expected,
+        "filtered, transformed, and the stream went on after the throw"
+    );
     let dead = lines(&std::fs::read(&dead).unwrap());
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0]["data"]["n"], 7);
-    assert!(dead[0]["error"].as_str().unwrap().contains("seven is bad"), "{}", dead[0]);
+    assert!(
+        dead[0]["error"].as_str().unwrap().contains("seven is bad"),
+        "{}",
+        dead[0]
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("1 dead-lettered"), "{stderr}");
 }
@@ -190,7 +256,10 @@ fn disabled_connector_reads_nothing() {
     assert!(output.status.success());
     assert!(output.stdout.is_empty());
     assert!(String::from_utf8_lossy(&output.stderr).contains("disabled"));
-    assert!(!dir.join("state").exists(), "no checkpoint: nothing was read");
+    assert!(
+        !dir.join("state").exists(),
+        "no checkpoint: nothing was read"
+    );
 }
 
 #[test]
@@ -199,14 +268,25 @@ fn invalid_config_exits_1_naming_the_field() {
     let dir = scratch("invalid");
     emulator.create_stream("invalid", 1);
     emulator.put(&dir, "invalid", &numbered(5, 1, 0));
-    let config = config(&dir, "invalid", 1, json!({ "region": "us-west2", "shards": 0 }));
+    let config = config(
+        &dir,
+        "invalid",
+        1,
+        json!({ "region": "us-west2", "shards": 0 }),
+    );
     let output = run(consume(&emulator, &dir, &config, &["--idle-timeout", "1"]));
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("/region") && stderr.contains("us-west-2"), "{stderr}");
+    assert!(
+        stderr.contains("/region") && stderr.contains("us-west-2"),
+        "{stderr}"
+    );
     assert!(stderr.contains("/shards"), "{stderr}");
-    assert!(stderr.contains("config.json:"), "issues point into the file: {stderr}");
+    assert!(
+        stderr.contains("config.json:"),
+        "issues point into the file: {stderr}"
+    );
     assert!(!dir.join("state").exists(), "nothing was read");
 }
 
@@ -217,7 +297,12 @@ fn read_budget_holds_100_records_per_second() {
     emulator.create_stream("rate", 1);
     let n = 500;
     emulator.put(&dir, "rate", &numbered(n, 5, 0));
-    let config = config(&dir, "rate", 1, json!({ "maxRecordsPerShardPerSecond": 100 }));
+    let config = config(
+        &dir,
+        "rate",
+        1,
+        json!({ "maxRecordsPerShardPerSecond": 100 }),
+    );
     let mut child = consume(&emulator, &dir, &config, &["--idle-timeout", "2"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -241,7 +326,10 @@ fn read_budget_holds_100_records_per_second() {
     child.wait().unwrap();
     assert_eq!(lines(&buf).len(), n);
     let lower = Duration::from_secs_f64(n as f64 / 100.0 - 1.0);
-    assert!(took >= lower, "{n} records at 100/s took {took:?}, less than {lower:?}");
+    assert!(
+        took >= lower,
+        "{n} records at 100/s took {took:?}, less than {lower:?}"
+    );
 }
 
 #[test]
@@ -260,7 +348,13 @@ fn secret_never_logged_even_at_trace() {
     assert!(!stderr.contains(SECRET), "the secret leaked into the logs");
     assert!(!String::from_utf8_lossy(&output.stdout).contains(SECRET));
     let mut test = bin();
-    test.args(["test", "--config", config.to_str().unwrap(), "--endpoint-url", &emulator.endpoint()]);
+    test.args([
+        "test",
+        "--config",
+        config.to_str().unwrap(),
+        "--endpoint-url",
+        &emulator.endpoint(),
+    ]);
     test.env("KINESIS_CONNECTOR_LOG", "trace");
     let output = run(test);
     assert!(output.status.success());
@@ -276,17 +370,39 @@ fn test_command_reports_stream_and_shard_mismatch() {
     let config = config(&dir, "probe", 3, json!({}));
     let output = run({
         let mut c = bin();
-        c.args(["test", "--config", config.to_str().unwrap(), "--endpoint-url", &emulator.endpoint(), "--format", "json"]);
+        c.args([
+            "test",
+            "--config",
+            config.to_str().unwrap(),
+            "--endpoint-url",
+            &emulator.endpoint(),
+            "--format",
+            "json",
+        ]);
         c
     });
-    assert!(output.status.success(), "a shard mismatch is only a warning");
+    assert!(
+        output.status.success(),
+        "a shard mismatch is only a warning"
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let shards = report["checks"].as_array().unwrap().iter().find(|c| c["check"] == "shards").unwrap();
+    let shards = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "shards")
+        .unwrap();
     assert_eq!(shards["status"], "warning");
     let missing = common::config(&dir, "nope", 1, json!({}));
     let output = run({
         let mut c = bin();
-        c.args(["test", "--config", missing.to_str().unwrap(), "--endpoint-url", &emulator.endpoint()]);
+        c.args([
+            "test",
+            "--config",
+            missing.to_str().unwrap(),
+            "--endpoint-url",
+            &emulator.endpoint(),
+        ]);
         c
     });
     assert_eq!(output.status.code(), Some(1));

@@ -37,12 +37,17 @@ impl<A: KinesisApi> Coordinator<A> {
         let saved = self.checkpoints.take();
         let first_run = saved.is_none();
         let saved = saved.unwrap_or_default();
-        let mut finished: BTreeSet<String> =
-            saved.iter().filter(|(_, c)| c.finished).map(|(id, _)| id.clone()).collect();
+        let mut finished: BTreeSet<String> = saved
+            .iter()
+            .filter(|(_, c)| c.finished)
+            .map(|(id, _)| id.clone())
+            .collect();
         let mut started: BTreeSet<String> = BTreeSet::new();
         let mut initial_listing = true;
         loop {
-            let Some(shards) = self.list().await else { break };
+            let Some(shards) = self.list().await else {
+                break;
+            };
             if initial_listing && first_run && self.from == StartFrom::Latest {
                 // `--from latest` on a first run: what is already in closed shards is history.
                 finished.extend(shards.iter().filter(|s| s.closed).map(|s| s.id.clone()));
@@ -53,18 +58,26 @@ impl<A: KinesisApi> Coordinator<A> {
                     continue;
                 }
                 // A parent that is no longer listed has aged out of the stream's retention.
-                let ready = shard.parents().all(|p| finished.contains(p) || !listed.contains(p));
+                let ready = shard
+                    .parents()
+                    .all(|p| finished.contains(p) || !listed.contains(p));
                 if !ready {
                     debug!(shard_id = %shard.id, "waiting for parent shards to be read to their end");
                     continue;
                 }
                 started.insert(shard.id.clone());
-                let default_start = if initial_listing && first_run && self.from == StartFrom::Latest {
-                    StartAt::Latest
-                } else {
-                    StartAt::Oldest
-                };
-                self.spawn_reader(&tracker, shard, default_start, saved.get(&shard.id).cloned());
+                let default_start =
+                    if initial_listing && first_run && self.from == StartFrom::Latest {
+                        StartAt::Latest
+                    } else {
+                        StartAt::Oldest
+                    };
+                self.spawn_reader(
+                    &tracker,
+                    shard,
+                    default_start,
+                    saved.get(&shard.id).cloned(),
+                );
             }
             initial_listing = false;
             // Wait for a shard to finish (its children may now start) or for the next look.
@@ -85,7 +98,13 @@ impl<A: KinesisApi> Coordinator<A> {
         tracker.wait().await;
     }
 
-    fn spawn_reader(&self, tracker: &TaskTracker, shard: &ShardInfo, start: StartAt, checkpoint: Option<ShardCheckpoint>) {
+    fn spawn_reader(
+        &self,
+        tracker: &TaskTracker,
+        shard: &ShardInfo,
+        start: StartAt,
+        checkpoint: Option<ShardCheckpoint>,
+    ) {
         let reader = ShardReader {
             api: self.api.clone(),
             stream: Arc::clone(&self.stream),
@@ -125,7 +144,9 @@ impl<A: KinesisApi> Coordinator<A> {
                 }
                 Err(error) => {
                     let message = match &error {
-                        ApiError::NotFound(_) => format!("stream {} not found ({error})", self.stream),
+                        ApiError::NotFound(_) => {
+                            format!("stream {} not found ({error})", self.stream)
+                        }
                         _ => error.to_string(),
                     };
                     info!(error = %message, "cannot list shards");

@@ -79,12 +79,17 @@ impl ConsumeOptions {
     }
 
     pub fn checkpoint_path(&self, connector: &Connector) -> PathBuf {
-        self.connector_dir(connector)
-            .join(format!("checkpoints-{}-{}.json", connector.region.code(), connector.stream))
+        self.connector_dir(connector).join(format!(
+            "checkpoints-{}-{}.json",
+            connector.region.code(),
+            connector.stream
+        ))
     }
 
     pub fn dead_letter_path(&self, connector: &Connector) -> PathBuf {
-        self.dead_letter.clone().unwrap_or_else(|| self.connector_dir(connector).join("dead-letter.ndjson"))
+        self.dead_letter
+            .clone()
+            .unwrap_or_else(|| self.connector_dir(connector).join("dead-letter.ndjson"))
     }
 
     fn connector_dir(&self, connector: &Connector) -> PathBuf {
@@ -192,9 +197,17 @@ fn needs_restart(old: &Connector, new: &Connector, endpoint: Option<&str>) -> bo
 }
 
 /// Loads the method a connector names, if any.
-pub fn load_method(connector: &Connector, options: &ConsumeOptions) -> Result<Option<MethodRunner>, ConsumeError> {
-    let Some(id) = &connector.data_processing_method_id else { return Ok(None) };
-    let dir = options.methods_dir.as_deref().ok_or_else(|| ConsumeError::NoMethodsDir(id.clone()))?;
+pub fn load_method(
+    connector: &Connector,
+    options: &ConsumeOptions,
+) -> Result<Option<MethodRunner>, ConsumeError> {
+    let Some(id) = &connector.data_processing_method_id else {
+        return Ok(None);
+    };
+    let dir = options
+        .methods_dir
+        .as_deref()
+        .ok_or_else(|| ConsumeError::NoMethodsDir(id.clone()))?;
     Ok(Some(MethodRunner::load(dir, id, options.method_limits)?))
 }
 
@@ -222,7 +235,10 @@ pub async fn run(
                 eprintln!("connector {} is disabled: nothing streams", connector.id);
                 return Ok(total);
             }
-            eprintln!("connector {} is disabled: waiting for the config to enable it", connector.id);
+            eprintln!(
+                "connector {} is disabled: waiting for the config to enable it",
+                connector.id
+            );
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(total),
                 changed = config_rx.changed() => {
@@ -238,7 +254,14 @@ pub async fn run(
         let (live_tx, live_rx) = watch::channel(Live::from(connector.as_ref()));
         let connection = Connection::from_connector(&connector, options.endpoint_url.as_deref());
         let api = connection.client().await;
-        let session = run_session(api, &connector, &options, output, session_stop.clone(), live_rx);
+        let session = run_session(
+            api,
+            &connector,
+            &options,
+            output,
+            session_stop.clone(),
+            live_rx,
+        );
         let supervise = async {
             loop {
                 tokio::select! {
@@ -307,7 +330,10 @@ pub async fn run_session<A: KinesisApi>(
             output,
             dead_letter: DeadLetter::new(options.dead_letter_path(connector)),
             store,
-            checkpoints: saved.unwrap_or(Checkpoints { version: 1, ..Checkpoints::default() }),
+            checkpoints: saved.unwrap_or(Checkpoints {
+                version: 1,
+                ..Checkpoints::default()
+            }),
             finished_tx,
             stop: stop.clone(),
             idle_timeout: options.idle_timeout,

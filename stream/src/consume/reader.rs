@@ -49,7 +49,11 @@ impl<A: KinesisApi> ShardReader<A> {
     async fn read(&mut self) -> Result<ReaderExit, ApiError> {
         // Resume at the checkpointed record: it is re-read, and the part already handled is skipped
         // (the whole record, or the user records up to the saved sub-sequence number).
-        let (start, mut skip) = match self.checkpoint.as_ref().and_then(|c| c.sequence_number.clone()) {
+        let (start, mut skip) = match self
+            .checkpoint
+            .as_ref()
+            .and_then(|c| c.sequence_number.clone())
+        {
             Some(seq) => {
                 let sub = self.checkpoint.as_ref().and_then(|c| c.sub_sequence_number);
                 (StartAt::AtSequence(seq.clone()), Some((seq, sub)))
@@ -57,7 +61,9 @@ impl<A: KinesisApi> ShardReader<A> {
             None => (self.default_start.clone(), None),
         };
         info!(start = ?start, "reading shard");
-        let Some(mut iterator) = self.iterator(&start).await? else { return Ok(ReaderExit::Stopped) };
+        let Some(mut iterator) = self.iterator(&start).await? else {
+            return Ok(ReaderExit::Stopped);
+        };
         let (rec_rate, byte_rate) = self.rates();
         let mut budget = ShardBudget::new(rec_rate, byte_rate);
         let mut backoff = Backoff::for_kinesis();
@@ -67,7 +73,11 @@ impl<A: KinesisApi> ShardReader<A> {
             if self.live.has_changed().unwrap_or(false) {
                 let (r, b) = self.rates();
                 budget.set_rates(r, b);
-                debug!(records_per_second = r, bytes_per_second = b, "read budget changed");
+                debug!(
+                    records_per_second = r,
+                    bytes_per_second = b,
+                    "read budget changed"
+                );
             }
             let delay = budget.delay_before_call();
             if !delay.is_zero() && !self.sleep(delay).await {
@@ -131,7 +141,10 @@ impl<A: KinesisApi> ShardReader<A> {
                 Some(next) => iterator = next,
                 None => {
                     info!("shard closed and read to its end");
-                    self.send(Event::ShardEnd { shard: Arc::clone(&self.shard) }).await;
+                    self.send(Event::ShardEnd {
+                        shard: Arc::clone(&self.shard),
+                    })
+                    .await;
                     return Ok(ReaderExit::ShardEnded);
                 }
             }

@@ -80,7 +80,12 @@ impl Writer<'_> {
         let mut dirty = false;
         let mut last_activity = Instant::now();
         let mut idle_fired = false;
-        let mut stats = Stats { since: Instant::now(), records: 0, bytes: 0, lag: BTreeMap::new() };
+        let mut stats = Stats {
+            since: Instant::now(),
+            records: 0,
+            bytes: 0,
+            lag: BTreeMap::new(),
+        };
         let stats_every = self.stats_interval.unwrap_or(Duration::from_secs(3600));
         let mut stats_tick = tokio::time::interval_at(Instant::now() + stats_every, stats_every);
         loop {
@@ -111,7 +116,12 @@ impl Writer<'_> {
             while let Some(event) = next.take() {
                 batch_events += 1;
                 match event {
-                    Event::Records { shard, records, skip_through, millis_behind_latest } => {
+                    Event::Records {
+                        shard,
+                        records,
+                        skip_through,
+                        millis_behind_latest,
+                    } => {
                         if let Some(lag) = millis_behind_latest {
                             stats.lag.insert(Arc::clone(&shard), lag);
                         }
@@ -161,14 +171,17 @@ impl Writer<'_> {
         if self.stats_interval.is_some() {
             print_stats(&mut stats);
         }
-        summary.dead_letter_file = (self.dead_letter.entries() > 0).then(|| self.dead_letter.path().to_path_buf());
+        summary.dead_letter_file =
+            (self.dead_letter.entries() > 0).then(|| self.dead_letter.path().to_path_buf());
         Ok(summary)
     }
 
     /// Writes out what is buffered and moves the in-memory checkpoints past it.
     fn flush(&mut self, pending: &mut Pending, dirty: &mut bool) -> Result<(), WriteError> {
         if !self.pipeline.out.is_empty() {
-            self.output.write_all(&self.pipeline.out).map_err(WriteError::Output)?;
+            self.output
+                .write_all(&self.pipeline.out)
+                .map_err(WriteError::Output)?;
             self.pipeline.out.clear();
         }
         self.output.flush().map_err(WriteError::Output)?;
@@ -177,21 +190,29 @@ impl Writer<'_> {
             self.pipeline.dead.clear();
         }
         for (shard, (seq, sub)) in std::mem::take(&mut pending.positions) {
-            let entry = self.checkpoints.shards.entry(shard.to_string()).or_insert(ShardCheckpoint {
-                sequence_number: None,
-                sub_sequence_number: None,
-                finished: false,
-            });
+            let entry =
+                self.checkpoints
+                    .shards
+                    .entry(shard.to_string())
+                    .or_insert(ShardCheckpoint {
+                        sequence_number: None,
+                        sub_sequence_number: None,
+                        finished: false,
+                    });
             entry.sequence_number = Some(seq);
             entry.sub_sequence_number = sub;
             *dirty = true;
         }
         for shard in &pending.ended {
-            let entry = self.checkpoints.shards.entry(shard.to_string()).or_insert(ShardCheckpoint {
-                sequence_number: None,
-                sub_sequence_number: None,
-                finished: true,
-            });
+            let entry =
+                self.checkpoints
+                    .shards
+                    .entry(shard.to_string())
+                    .or_insert(ShardCheckpoint {
+                        sequence_number: None,
+                        sub_sequence_number: None,
+                        finished: true,
+                    });
             entry.finished = true;
             *dirty = true;
         }
@@ -217,9 +238,13 @@ impl Writer<'_> {
                     info!(method_id = %id, "processing method changed");
                     self.pipeline.method = Some(method);
                 }
-                Err(e) => error!(method_id = %id, error = %e, "new processing method does not load; keeping the old one"),
+                Err(e) => {
+                    error!(method_id = %id, error = %e, "new processing method does not load; keeping the old one")
+                }
             },
-            (Some(id), None) => warn!(method_id = %id, "config names a processing method but --methods was not given; keeping the old one"),
+            (Some(id), None) => {
+                warn!(method_id = %id, "config names a processing method but --methods was not given; keeping the old one")
+            }
         }
     }
 }

@@ -1,6 +1,10 @@
 //! Test harness: a kinesis-mock emulator per test (killed on drop, even when the test panics),
 //! the independent JS writer (tests/stream/kinesis.mjs), and the built binary.
-#![allow(dead_code, clippy::unwrap_used, reason = "test helpers: a failed setup should fail the test loudly")]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    reason = "test helpers: a failed setup should fail the test loudly"
+)]
 
 use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};
@@ -9,11 +13,18 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub struct Emulator {
@@ -40,7 +51,10 @@ impl Emulator {
         let emulator = Emulator { child, port };
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "emulator did not start on port {port}");
+            assert!(
+                Instant::now() < deadline,
+                "emulator did not start on port {port}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         emulator
@@ -59,7 +73,11 @@ impl Emulator {
             .env("NODE_NO_WARNINGS", "1")
             .output()
             .expect("node runs");
-        assert!(output.status.success(), "kinesis.mjs {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "kinesis.mjs {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8(output.stdout).unwrap()
     }
 
@@ -77,7 +95,10 @@ impl Emulator {
         }
         std::fs::write(&file, text).unwrap();
         let out = self.js(&["put", stream, file.to_str().unwrap()]);
-        assert!(out.contains(&format!("\"sent\":{}", records.len())), "{out}");
+        assert!(
+            out.contains(&format!("\"sent\":{}", records.len())),
+            "{out}"
+        );
     }
 }
 
@@ -90,7 +111,11 @@ impl Drop for Emulator {
 
 /// A fresh scratch directory per test.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kc-stream-{name}-{}-{}", std::process::id(), fastrand::u32(..)));
+    let dir = std::env::temp_dir().join(format!(
+        "kc-stream-{name}-{}-{}",
+        std::process::id(),
+        fastrand::u32(..)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -170,11 +195,21 @@ pub fn seq_key(seq: &str) -> (usize, String) {
 pub fn checkpoints(dir: &Path, stream: &str) -> BTreeMap<String, serde_json::Value> {
     let path = dir.join(format!("state/dc.test/checkpoints-us-east-1-{stream}.json"));
     let value: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    value["shards"].as_object().unwrap().clone().into_iter().collect()
+    value["shards"]
+        .as_object()
+        .unwrap()
+        .clone()
+        .into_iter()
+        .collect()
 }
 
 pub fn numbered(count: usize, keys: usize, offset: usize) -> Vec<(String, String)> {
     (offset..offset + count)
-        .map(|n| (format!("key-{}", n % keys), serde_json::json!({ "n": n, "key": n % keys }).to_string()))
+        .map(|n| {
+            (
+                format!("key-{}", n % keys),
+                serde_json::json!({ "n": n, "key": n % keys }).to_string(),
+            )
+        })
         .collect()
 }

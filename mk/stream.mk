@@ -1,0 +1,29 @@
+# stream/: the native crate (binary kinesis-connector). Included by the top Makefile.
+#   make stream-build   debug build of the binary
+#   make stream-test    clippy -D warnings, unit tests, emulator integration tests (kinesis-mock)
+#   make stream-bench   pipeline records/s, end-to-end drain vs the JS SDK, peak RSS (release-native)
+
+STREAM_CARGO ?= cargo
+STREAM_PKG := -p kinesis-connector-stream
+STREAM_RELEASE_BIN := target/release-native/kinesis-connector
+
+.PHONY: stream-build stream-test stream-lint stream-bench stream-release
+
+stream-build:
+	$(STREAM_CARGO) build $(STREAM_PKG) --bin kinesis-connector
+
+stream-lint:
+	$(STREAM_CARGO) fmt $(STREAM_PKG) -- --check
+	$(STREAM_CARGO) clippy $(STREAM_PKG) --all-targets -- -D warnings
+
+# The integration tests start kinesis-mock (node_modules/kinesis-local) on free loopback ports and
+# write with @aws-sdk/client-kinesis (tests/stream/kinesis.mjs): run `npm ci` first.
+stream-test: stream-lint
+	$(STREAM_CARGO) test $(STREAM_PKG)
+
+stream-release:
+	$(STREAM_CARGO) build $(STREAM_PKG) --profile release-native --bin kinesis-connector
+
+stream-bench: stream-release
+	$(STREAM_CARGO) bench $(STREAM_PKG) --profile release-native --bench pipeline
+	NODE_NO_WARNINGS=1 node tests/stream/bench-e2e.mjs $(STREAM_RELEASE_BIN) 20000
