@@ -359,3 +359,17 @@ mod tests {
         assert_eq!(dead[0]["methodId"], "m");
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    /// The `data.n` of every output line.
+    pub fn ns(out: &[u8]) -> Vec<u64> {
+        out.split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_slice(l).unwrap_or_default();
+                v["data"]["n"].as_u64().unwrap_or(u64::MAX)
+            })
+            .collect()
+    }
+}

@@ -408,3 +408,68 @@ fn test_command_reports_stream_and_shard_mismatch() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stdout).contains("does not exist"));
 }
+
+#[test]
+fn watch_applies_changes_live_ignores_invalid_ones_and_sigterm_exits_0() {
+    let emulator = Emulator::start();
+    let dir = scratch("watch");
+    emulator.create_stream("watch", 1);
+    emulator.put(&dir, "watch", &numbered(100, 4, 0));
+    // At 5 records/s the 100 records would take 20 s.
+    let config = config(
+        &dir,
+        "watch",
+        1,
+        json!({ "maxRecordsPerShardPerSecond": 5 }),
+    );
+    let started = Instant::now();
+    let child = consume(&emulator, &dir, &config, &["--watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    std::fs::write(
+        &config,
+        "{ \"type\": \"aws-kinesis\", \"shards\": \"many\" }",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    common::config(
+        &dir,
+        "watch",
+        1,
+        json!({ "maxRecordsPerShardPerSecond": 10000 }),
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    common::config(
+        &dir,
+        "watch",
+        1,
+        json!({ "maxRecordsPerShardPerSecond": 10000, "disabled": true }),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "SIGTERM exits 0: {stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the faster rate applied live"
+    );
+    assert!(stderr.contains("invalid config change ignored"), "{stderr}");
+    assert!(stderr.contains("applied live"), "{stderr}");
+    assert!(stderr.contains("disabled"), "{stderr}");
+    let mut seen = ns(&lines(&output.stdout));
+    seen.sort_unstable();
+    assert_eq!(seen, (0..100).collect::<Vec<u64>>());
+    let saved = checkpoints(&dir, "watch");
+    assert!(
+        saved["shardId-000000000000"]["sequenceNumber"].is_string(),
+        "checkpointed before exit"
+    );
+}

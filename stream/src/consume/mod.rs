@@ -12,6 +12,8 @@
 
 mod coordinator;
 mod reader;
+#[cfg(test)]
+mod tests;
 mod writer;
 
 pub use writer::WriteError;

@@ -80,8 +80,20 @@ impl<A: KinesisApi> ShardReader<A> {
                 );
             }
             let delay = budget.delay_before_call();
-            if !delay.is_zero() && !self.sleep(delay).await {
-                return Ok(ReaderExit::Stopped);
+            if !delay.is_zero() {
+                // A live rate change (config --watch) cuts a long wait short.
+                let live_open = self.live.has_changed().is_ok();
+                tokio::select! {
+                    _ = self.stop.cancelled() => return Ok(ReaderExit::Stopped),
+                    _ = tokio::time::sleep(delay) => {}
+                    changed = self.live.changed(), if live_open => {
+                        if changed.is_ok() {
+                            let (r, b) = self.rates();
+                            budget.set_rates(r, b);
+                        }
+                        continue;
+                    }
+                }
             }
             let limit = budget.call_limit();
             let result = tokio::select! {
