@@ -257,27 +257,29 @@ fn validate(
         existing_ids,
         methods,
     };
-    let (valid, errors, warnings, json) = if update {
+    // The typed results print with the package's key order.
+    let (valid, errors, warnings) = if update {
         let r = kinesis_connector::validate_update_json(&input.text, &context);
-        let json = serde_json::to_value(&r)?;
-        (r.valid, r.errors, r.warnings, json)
+        if format == Format::Json {
+            cli::print_json(&r);
+        }
+        (r.valid, r.errors, r.warnings)
     } else {
         let r = kinesis_connector::validate_create_json(&input.text, &context);
-        let json = serde_json::to_value(&r)?;
-        (r.valid, r.errors, r.warnings, json)
-    };
-    match format {
-        Format::Json => cli::print_json(&json),
-        Format::Human => {
-            cli::print_issues(Some(&input), &errors, &warnings);
-            let verdict = if valid { "valid" } else { "invalid" };
-            eprintln!(
-                "{}: {verdict} ({} errors, {} warnings)",
-                input.name,
-                errors.len(),
-                warnings.len()
-            );
+        if format == Format::Json {
+            cli::print_json(&r);
         }
+        (r.valid, r.errors, r.warnings)
+    };
+    if format == Format::Human {
+        cli::print_issues(Some(&input), &errors, &warnings);
+        let verdict = if valid { "valid" } else { "invalid" };
+        eprintln!(
+            "{}: {verdict} ({} errors, {} warnings)",
+            input.name,
+            errors.len(),
+            warnings.len()
+        );
     }
     Ok(if valid { EXIT_OK } else { EXIT_INVALID })
 }
