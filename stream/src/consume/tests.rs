@@ -254,3 +254,33 @@ async fn live_rate_change_applies_without_restart() {
         started.elapsed()
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn from_latest_skips_history_but_reads_new_records() {
+    let fake = Fake::default();
+    fake.shard("old-parent", None, true, 0..5);
+    fake.shard("s0", Some("old-parent"), false, 10..20);
+    let c = connector(1000);
+    let mut options = options("latest");
+    options.from = StartFrom::Latest;
+    let mut out = Vec::new();
+    let (_tx, rx) = watch::channel(Live::from(&c));
+    let writer_fake = fake.clone();
+    let append = async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let mut state = writer_fake.0.lock().unwrap();
+        let records = state.records.get_mut("s0").unwrap();
+        for n in 20..23 {
+            records.push(KinesisRecord {
+                sequence_number: format!("{n:020}"),
+                partition_key: "k".into(),
+                arrival_millis: 0,
+                data: format!("{{\"n\":{n}}}").into_bytes(),
+            });
+        }
+    };
+    let session = run_session(fake, &c, &options, &mut out, CancellationToken::new(), rx);
+    let (result, ()) = tokio::join!(session, append);
+    result.unwrap();
+    assert_eq!(crate::output::tests_support::ns(&out), vec![20, 21, 22]);
+}
