@@ -305,7 +305,7 @@ impl<'a> Parser<'a> {
 
     fn object(&mut self, depth: usize) -> Parsed<Json<'a>> {
         self.pos += 1;
-        let mut members = Vec::new();
+        let mut members = Vec::with_capacity(12);
         self.skip_ws();
         if self.bytes.get(self.pos) == Some(&b'}') {
             self.pos += 1;
@@ -723,10 +723,12 @@ impl serde::Serialize for Json<'_> {
             Json::Number(text) => {
                 if let Ok(i) = text.parse::<i64>() {
                     serializer.serialize_i64(i)
-                } else if let Ok(u) = text.parse::<u64>() {
-                    serializer.serialize_u64(u)
                 } else {
-                    serializer.serialize_f64(text.parse::<f64>().unwrap_or(f64::NAN))
+                    // Written exactly as read (no float round trip).
+                    match serde_json::value::RawValue::from_string(text.to_string()) {
+                        Ok(raw) => raw.serialize(serializer),
+                        Err(_) => serializer.serialize_unit(),
+                    }
                 }
             }
             Json::String(s) => serializer.serialize_str(s),

@@ -5,9 +5,7 @@ use std::borrow::Cow;
 
 use crate::json::{Json, Member, Node};
 use crate::model::NormalizeChange;
-use crate::validate::{
-    parse_integer, FIELDS, MAX_BYTES, MAX_RECORDS, MAX_SAFE, METHOD_ALIAS, METHOD_ID,
-};
+use crate::validate::{integer_value, Integer, FIELDS, MAX_BYTES, MAX_RECORDS, METHOD_ALIAS, METHOD_ID};
 
 /// Normalize a create (`fill_defaults`: `disabled: false`) or update payload.
 pub(crate) fn normalize(root: &Node, fill_defaults: bool) -> (Json<'static>, Vec<NormalizeChange>) {
@@ -142,7 +140,7 @@ fn normalize_field(
 fn integer_string(name: &str, s: &str, changes: &mut Vec<NormalizeChange>) -> Json<'static> {
     let digits = s.strip_prefix('-').unwrap_or(s);
     if !digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        if let Some(n) = parse_integer(s).filter(|n| n.abs() <= MAX_SAFE) {
+        if let Integer::Safe(n) = integer_value(s) {
             changes.push(change(name, "converted the string to an integer"));
             return Json::Number(Cow::Owned(n.to_string()));
         }

@@ -85,7 +85,22 @@ pub(crate) const FIELDS: [&str; 10] = [
     METHOD_ID,
     "disabled",
 ];
+/// JSON pointers of the fields, in the order of [`FIELDS`] (no formatting on the hot path).
+const PATHS: [&str; 10] = [
+    "/type",
+    "/id",
+    "/credentials",
+    "/region",
+    "/stream",
+    "/shards",
+    "/maxRecordsPerShardPerSecond",
+    "/maxBytesPerShardPerSecond",
+    "/dataProcessingMethodId",
+    "/disabled",
+];
 const CREDENTIAL_FIELDS: [&str; 2] = ["user", "password"];
+const CREDENTIAL_PATHS: [&str; 2] = ["/credentials/user", "/credentials/password"];
+const CREDENTIAL_LABELS: [&str; 2] = ["credentials.user", "credentials.password"];
 const REQUIRED: [&str; 8] = [
     "type",
     "id",
@@ -97,8 +112,8 @@ const REQUIRED: [&str; 8] = [
     MAX_BYTES,
 ];
 
-pub(crate) const MAX_SAFE: i128 = 1 << 53;
-const MAX_SHARDS: i128 = 100_000;
+pub(crate) const MAX_SAFE: i64 = 1 << 53;
+const MAX_SHARDS: i64 = 100_000;
 const RECORDS_WRITE_LIMIT: u64 = 1000;
 const BYTES_WRITE_LIMIT: u64 = 1_048_576;
 const MAX_CONNECTORS: usize = 10;
@@ -167,7 +182,7 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
             }
             continue;
         };
-        let path = format!("/{name}");
+        let path = PATHS[i];
         let optional = !REQUIRED.contains(name);
         let null = null_or_value(node, &path, name, optional, mode, issues);
         macro_rules! set {
@@ -199,7 +214,7 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
     }
 
     if let Some(alias_node) = present(alias) {
-        let path = format!("/{METHOD_ALIAS}");
+        let path = "/dataProcessingMethod";
         if fields.method.is_present() {
             let same = matches!((&alias_node.value, fields.method.valid()), (Json::String(a), Some(b)) if a == b);
             if !same {
@@ -429,8 +444,8 @@ fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<Creden
     let mut creds = CredentialFields::default();
     let mut valid = true;
     for (i, name) in CREDENTIAL_FIELDS.iter().enumerate() {
-        let path = format!("/credentials/{name}");
-        let label = format!("credentials.{name}");
+        let path = CREDENTIAL_PATHS[i];
+        let label = CREDENTIAL_LABELS[i];
         let slot = match found[i] {
             None => {
                 let required = mode == Mode::Create || (mode == Mode::Saved && i == 0);
@@ -446,7 +461,7 @@ fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<Creden
                     path,
                     format!("{label} must not be null."),
                     Params {
-                        field: Some(label.clone()),
+                        field: Some(label.into()),
                         ..Params::default()
                     },
                 );
@@ -651,7 +666,7 @@ fn read_rate(
         );
         return Slot::Invalid;
     }
-    let n = u64::try_from(n).unwrap_or(u64::MAX);
+    let n = n.unsigned_abs();
     if n > limit {
         issues.warning(
             above,
@@ -728,7 +743,7 @@ fn expect_string<'n>(
 }
 
 /// An integer within ±2^53 (a number with no fractional part, as JSON Schema counts it).
-fn expect_integer(node: &Node, path: &str, name: &str, issues: &mut Issues) -> Option<i128> {
+fn expect_integer(node: &Node, path: &str, name: &str, issues: &mut Issues) -> Option<i64> {
     let text = match &node.value {
         Json::Number(text) => text,
         Json::String(s) if s.trim().is_empty() => {
@@ -736,10 +751,7 @@ fn expect_integer(node: &Node, path: &str, name: &str, issues: &mut Issues) -> O
                 "field.empty",
                 path,
                 format!("{name} must not be empty."),
-                Params {
-                    field: Some(name.into()),
-                    ..Params::default()
-                },
+                Params { field: Some(name.into()), ..Params::default() },
             );
             return None;
         }
@@ -748,40 +760,78 @@ fn expect_integer(node: &Node, path: &str, name: &str, issues: &mut Issues) -> O
             return None;
         }
     };
-    let value = parse_integer(text);
-    match value {
-        Some(n) if n.abs() <= MAX_SAFE => Some(n),
-        Some(_) | None if is_whole(text) => {
+    match integer_value(text) {
+        Integer::Safe(n) => Some(n),
+        Integer::Unsafe => {
             issues.error(
                 "field.unsafe_integer",
                 path,
                 format!("{name} is beyond ±2^53, where JSON numbers lose precision."),
-                Params {
-                    max: Some(MAX_SAFE as i64),
-                    ..Params::default()
-                },
+                Params { max: Some(MAX_SAFE), ..Params::default() },
             );
             None
         }
-        _ => {
+        Integer::Fraction => {
             type_error(issues, node, path, name, "integer");
             None
         }
     }
 }
 
-/// The exact integer a JSON number text denotes, when it is one and fits i128.
-pub(crate) fn parse_integer(text: &str) -> Option<i128> {
-    if !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
-        return text.parse::<i128>().ok();
-    }
-    let f: f64 = text.parse().ok()?;
-    (f.is_finite() && f.fract() == 0.0 && f.abs() < 1e30).then_some(f as i128)
+/// What a JSON number denotes, decided on its decimal text (no floating point: exact, and
+/// keeps float parsing out of the wasm build).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Integer {
+    /// A whole number within ±2^53.
+    Safe(i64),
+    /// A whole number beyond ±2^53.
+    Unsafe,
+    /// Not a whole number.
+    Fraction,
 }
 
-fn is_whole(text: &str) -> bool {
-    text.parse::<f64>()
-        .is_ok_and(|f| f.is_infinite() || f.fract() == 0.0)
+pub(crate) fn integer_value(text: &str) -> Integer {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(i) => {
+            let e = &unsigned[i + 1..];
+            let e = e.strip_prefix('+').unwrap_or(e);
+            // Exponents this large are far past ±2^53 (or far below 1) either way.
+            (&unsigned[..i], e.parse::<i32>().unwrap_or(if e.starts_with('-') { -9999 } else { 9999 }))
+        }
+        None => (unsigned, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = || whole.bytes().chain(fraction.bytes());
+    // Significant digits, and the power of ten that scales them.
+    let leading = digits().take_while(|&d| d == b'0').count();
+    let total = whole.len() + fraction.len();
+    if leading == total {
+        return Integer::Safe(0);
+    }
+    let trailing = digits().rev().take_while(|&d| d == b'0').count();
+    let significant = total - leading - trailing;
+    let scale = i64::from(exponent) - fraction.len() as i64 + trailing as i64;
+    if scale < 0 {
+        return Integer::Fraction;
+    }
+    if significant as i64 + scale > 16 {
+        return Integer::Unsafe;
+    }
+    let mut value: i64 = 0;
+    for d in digits().skip(leading).take(significant) {
+        value = value * 10 + i64::from(d - b'0');
+    }
+    for _ in 0..scale {
+        value *= 10;
+    }
+    if value > MAX_SAFE {
+        return Integer::Unsafe;
+    }
+    Integer::Safe(if negative { -value } else { value })
 }
 
 fn article(kind: &str) -> String {
@@ -932,11 +982,18 @@ fn report_duplicates(members: &[Member], parent: &str, issues: &mut Issues) {
             }
         }
     } else {
-        let mut seen = std::collections::HashSet::with_capacity(members.len());
-        for m in members {
-            if !seen.insert(&m.key) {
-                report(m);
-            }
+        // Sort positions by key (stable, so the first occurrence leads), report the later ones
+        // in input order.
+        let mut order: Vec<usize> = (0..members.len()).collect();
+        order.sort_by(|&a, &b| members[a].key.cmp(&members[b].key));
+        let mut later: Vec<usize> = order
+            .windows(2)
+            .filter(|w| members[w[0]].key == members[w[1]].key)
+            .map(|w| w[1])
+            .collect();
+        later.sort_unstable();
+        for i in later {
+            report(&members[i]);
         }
     }
 }
@@ -1179,5 +1236,28 @@ pub(crate) fn to_update(f: &Fields) -> UpdatePayload {
             Slot::Null => Some(None),
             _ => None,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{integer_value, Integer};
+
+    #[test]
+    fn integers_are_read_exactly() {
+        assert_eq!(integer_value("0"), Integer::Safe(0));
+        assert_eq!(integer_value("-0.0e5"), Integer::Safe(0));
+        assert_eq!(integer_value("1.0"), Integer::Safe(1));
+        assert_eq!(integer_value("1e3"), Integer::Safe(1000));
+        assert_eq!(integer_value("1.5e1"), Integer::Safe(15));
+        assert_eq!(integer_value("-42"), Integer::Safe(-42));
+        assert_eq!(integer_value("1.5"), Integer::Fraction);
+        assert_eq!(integer_value("1e-1"), Integer::Fraction);
+        assert_eq!(integer_value("9007199254740992"), Integer::Safe(1 << 53));
+        assert_eq!(integer_value("9007199254740993"), Integer::Unsafe);
+        assert_eq!(integer_value("-9007199254740993"), Integer::Unsafe);
+        assert_eq!(integer_value("1e400"), Integer::Unsafe);
+        assert_eq!(integer_value("123456789012345678901234567890"), Integer::Unsafe);
+        assert_eq!(integer_value("1e-400"), Integer::Fraction);
     }
 }

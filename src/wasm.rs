@@ -59,11 +59,11 @@ pub unsafe extern "C" fn kc_call(
     let a = unsafe { take(a_ptr, a_len) };
     // SAFETY: as above.
     let b = unsafe { take(b_ptr, b_len) };
-    let out = dispatch(op, a.as_deref(), b.as_deref());
     RESULT.with(|r| {
-        let mut r = r.borrow_mut();
-        *r = out;
-        r.len()
+        let mut out = r.borrow_mut();
+        out.clear();
+        dispatch(op, a.as_deref(), b.as_deref(), &mut out);
+        out.len()
     })
 }
 
@@ -105,7 +105,7 @@ fn js_value<'a>(text: Option<&'a str>, issues: &mut Issues) -> Node<'a> {
     }
 }
 
-fn dispatch(op: u32, a: Option<&str>, b: Option<&str>) -> Vec<u8> {
+fn dispatch(op: u32, a: Option<&str>, b: Option<&str>, out: &mut Vec<u8>) {
     let mut issues = Issues::default();
     match op {
         1..=4 => {
@@ -128,26 +128,26 @@ fn dispatch(op: u32, a: Option<&str>, b: Option<&str>) -> Vec<u8> {
             };
             let creating = op == 1 || op == 3;
             match (input, creating) {
-                (Some(node), true) => to_json(&crate::create(&node, &ctx, &mut issues)),
-                (Some(node), false) => to_json(&crate::update(&node, &ctx, &mut issues)),
-                (None, true) => to_json(&crate::finish::<crate::Connector>(issues, None)),
-                (None, false) => to_json(&crate::finish::<crate::UpdatePayload>(issues, None)),
+                (Some(node), true) => write_json(out, &crate::create(&node, &ctx, &mut issues)),
+                (Some(node), false) => write_json(out, &crate::update(&node, &ctx, &mut issues)),
+                (None, true) => write_json(out, &crate::finish::<crate::Connector>(issues, None)),
+                (None, false) => write_json(out, &crate::finish::<crate::UpdatePayload>(issues, None)),
             }
         }
-        5 | 6 => to_json(&crate::normalize_node(&js_value(a, &mut issues), op == 5)),
+        5 | 6 => write_json(out, &crate::normalize_node(&js_value(a, &mut issues), op == 5)),
         7 => {
             let saved = js_value(a, &mut issues);
             let desired = js_value(b, &mut issues);
-            to_json(&crate::diff::diff(&saved, &desired, issues))
+            write_json(out, &crate::diff::diff(&saved, &desired, issues))
         }
         8 => {
             let saved = js_value(a, &mut issues);
             let update = js_value(b, &mut issues);
-            to_json(&crate::apply(&saved, &update, issues))
+            write_json(out, &crate::apply(&saved, &update, issues))
         }
-        9 => to_json(&crate::regions()),
-        10 => crate::schema::create_schema_text().into_bytes(),
-        11 => crate::schema::update_schema_text().into_bytes(),
-        _ => br#"{"valid":false,"errors":[{"severity":"error","code":"input.internal","path":"","message":"Unknown operation.","params":{}}],"warnings":[]}"#.to_vec(),
+        9 => write_json(out, &crate::regions()),
+        10 => out.extend_from_slice(crate::schema::create_schema_text().as_bytes()),
+        11 => out.extend_from_slice(crate::schema::update_schema_text().as_bytes()),
+        _ => out.extend_from_slice(br#"{"valid":false,"errors":[{"severity":"error","code":"input.internal","path":"","message":"Unknown operation.","params":{}}],"warnings":[]}"#),
     }
 }
