@@ -14,7 +14,7 @@ stream-build:
 
 stream-lint:
 	$(STREAM_CARGO) fmt $(STREAM_PKG) -- --check
-	$(STREAM_CARGO) clippy $(STREAM_PKG) --all-targets -- -D warnings
+	$(STREAM_CARGO) clippy $(STREAM_PKG) --all-targets --no-deps -- -D warnings
 
 # The integration tests start kinesis-mock (node_modules/kinesis-local) on free loopback ports and
 # write with @aws-sdk/client-kinesis (tests/stream/kinesis.mjs): run `npm ci` first.
