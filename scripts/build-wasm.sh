@@ -12,17 +12,20 @@ out=pkg/kinesis_connector.wasm
 target=wasm32-unknown-unknown
 
 if rustup target list --installed 2>/dev/null | grep -qx "$target"; then
-  cargo build --release --target "$target" -p kinesis-connector --lib --target-dir target/wasm-rustup
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+  CARGO_PROFILE_RELEASE_PANIC=abort \
+    cargo build --release --target "$target" -p kinesis-connector --lib --target-dir target/wasm-rustup
   built=target/wasm-rustup/$target/release/kinesis_connector.wasm
 elif [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ]; then
   lld="$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld"
   [ -x "$lld" ] || { echo "build-wasm: rust-lld not found at $lld" >&2; exit 1; }
+  # opt-level 3, not "z": measured 2.5 µs vs 9.6 µs a validation for 60 KB vs 62 KB gzipped
+  # (the size-optimized std and "z" barely shrink it; see the closing notes in ARCHITECTURE.md).
   RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
   RUSTFLAGS="-C linker=$lld -Zunstable-options -Cpanic=immediate-abort" \
-  CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
     /usr/bin/cargo build --release --target "$target" -p kinesis-connector --lib \
-      -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
-      --target-dir target/wasm
+      -Zbuild-std=std,panic_abort --target-dir target/wasm
   built=target/wasm/$target/release/kinesis_connector.wasm
 else
   echo "build-wasm: no wasm32 standard library: either 'rustup target add $target'," >&2
@@ -31,7 +34,7 @@ else
 fi
 
 if [ -x node_modules/.bin/wasm-opt ]; then
-  node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+  node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
     --enable-nontrapping-float-to-int --strip-debug --strip-producers "$built" -o "$out"
 else
   cp "$built" "$out"

@@ -607,71 +607,6 @@ fn convert(value: &serde_json::Value, depth: usize) -> Result<Node<'_>, Vec<Stri
     }))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_and_keeps_number_text() {
-        let node = parse(r#"{"a": 9007199254740993, "b": [1.5e3, "x\u00e9\"y"]}"#).expect("valid");
-        assert_eq!(
-            node.get("a").map(|n| &n.value),
-            Some(&Json::Number("9007199254740993".into()))
-        );
-        let b = node.get("b").expect("b");
-        assert!(matches!(&b.value, Json::Array(items) if items.len() == 2));
-    }
-
-    #[test]
-    fn reports_line_and_column() {
-        let err = parse("{\n  \"a\": tru\n}").expect_err("invalid");
-        assert_eq!((err.line, err.column), (2, 8));
-    }
-
-    #[test]
-    fn deep_nesting_is_reported_with_its_pointer() {
-        let text = format!("{{\"a\":{}{}}}", "[".repeat(5000), "]".repeat(5000));
-        let err = parse(&text).expect_err("too deep");
-        let pointer = err.too_deep.expect("too deep");
-        assert_eq!(pointer, format!("/a{}", "/0".repeat(MAX_DEPTH - 1)));
-        assert!(parse(&"[".repeat(5000))
-            .expect_err("too deep")
-            .too_deep
-            .is_some());
-        assert!(parse(&format!(
-            "{}{}",
-            "[".repeat(MAX_DEPTH),
-            "]".repeat(MAX_DEPTH)
-        ))
-        .is_ok());
-    }
-
-    #[test]
-    fn markers_only_in_js_mode() {
-        assert!(parse(r#"{"a": @nan}"#).is_err());
-        let node = parse_js(r#"{"a": @nan, "b": @-infinity}"#).expect("js mode");
-        assert_eq!(
-            parse_js(r#"{"a": [@depth]}"#)
-                .expect_err("deep")
-                .too_deep
-                .as_deref(),
-            Some("/a/0")
-        );
-        assert_eq!(
-            node.get("b").map(|n| &n.value),
-            Some(&Json::Foreign(Foreign::NegInfinity))
-        );
-    }
-
-    #[test]
-    fn locates_pointers() {
-        let text = "{\n  \"credentials\": {\n    \"user\": \"x\"\n  }\n}";
-        assert_eq!(locate(text, "/credentials/user"), Some((3, 13)));
-        assert_eq!(locate(text, "/credentials/password"), Some((2, 18)));
-        assert_eq!(locate(text, ""), Some((1, 1)));
-    }
-}
-
 impl Json<'_> {
     /// A copy that borrows nothing from the source text.
     pub fn into_owned(self) -> Json<'static> {
@@ -750,5 +685,70 @@ impl serde::Serialize for Json<'_> {
                 map.end()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_keeps_number_text() {
+        let node = parse(r#"{"a": 9007199254740993, "b": [1.5e3, "x\u00e9\"y"]}"#).expect("valid");
+        assert_eq!(
+            node.get("a").map(|n| &n.value),
+            Some(&Json::Number("9007199254740993".into()))
+        );
+        let b = node.get("b").expect("b");
+        assert!(matches!(&b.value, Json::Array(items) if items.len() == 2));
+    }
+
+    #[test]
+    fn reports_line_and_column() {
+        let err = parse("{\n  \"a\": tru\n}").expect_err("invalid");
+        assert_eq!((err.line, err.column), (2, 8));
+    }
+
+    #[test]
+    fn deep_nesting_is_reported_with_its_pointer() {
+        let text = format!("{{\"a\":{}{}}}", "[".repeat(5000), "]".repeat(5000));
+        let err = parse(&text).expect_err("too deep");
+        let pointer = err.too_deep.expect("too deep");
+        assert_eq!(pointer, format!("/a{}", "/0".repeat(MAX_DEPTH - 1)));
+        assert!(parse(&"[".repeat(5000))
+            .expect_err("too deep")
+            .too_deep
+            .is_some());
+        assert!(parse(&format!(
+            "{}{}",
+            "[".repeat(MAX_DEPTH),
+            "]".repeat(MAX_DEPTH)
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn markers_only_in_js_mode() {
+        assert!(parse(r#"{"a": @nan}"#).is_err());
+        let node = parse_js(r#"{"a": @nan, "b": @-infinity}"#).expect("js mode");
+        assert_eq!(
+            parse_js(r#"{"a": [@depth]}"#)
+                .expect_err("deep")
+                .too_deep
+                .as_deref(),
+            Some("/a/0")
+        );
+        assert_eq!(
+            node.get("b").map(|n| &n.value),
+            Some(&Json::Foreign(Foreign::NegInfinity))
+        );
+    }
+
+    #[test]
+    fn locates_pointers() {
+        let text = "{\n  \"credentials\": {\n    \"user\": \"x\"\n  }\n}";
+        assert_eq!(locate(text, "/credentials/user"), Some((3, 13)));
+        assert_eq!(locate(text, "/credentials/password"), Some((2, 18)));
+        assert_eq!(locate(text, ""), Some((1, 1)));
     }
 }

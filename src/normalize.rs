@@ -5,7 +5,9 @@ use std::borrow::Cow;
 
 use crate::json::{Json, Member, Node};
 use crate::model::NormalizeChange;
-use crate::validate::{integer_value, Integer, FIELDS, MAX_BYTES, MAX_RECORDS, METHOD_ALIAS, METHOD_ID};
+use crate::validate::{
+    integer_value, Integer, FIELDS, MAX_BYTES, MAX_RECORDS, METHOD_ALIAS, METHOD_ID,
+};
 
 /// Normalize a create (`fill_defaults`: `disabled: false`) or update payload.
 pub(crate) fn normalize(root: &Node, fill_defaults: bool) -> (Json<'static>, Vec<NormalizeChange>) {

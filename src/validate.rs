@@ -184,7 +184,7 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
         };
         let path = PATHS[i];
         let optional = !REQUIRED.contains(name);
-        let null = null_or_value(node, &path, name, optional, mode, issues);
+        let null = null_or_value(node, path, name, optional, mode, issues);
         macro_rules! set {
             ($field:expr, $read:expr) => {
                 $field = match null {
@@ -194,22 +194,22 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
             };
         }
         match i {
-            0 => set!(fields.kind, read_type(node, &path, issues)),
-            1 => set!(fields.id, read_id(node, &path, issues)),
+            0 => set!(fields.kind, read_type(node, path, issues)),
+            1 => set!(fields.id, read_id(node, path, issues)),
             2 => set!(fields.credentials, read_credentials(node, mode, issues)),
-            3 => set!(fields.region, read_region(node, &path, issues)),
-            4 => set!(fields.stream, read_stream(node, &path, issues)),
-            5 => set!(fields.shards, read_shards(node, &path, issues)),
+            3 => set!(fields.region, read_region(node, path, issues)),
+            4 => set!(fields.stream, read_stream(node, path, issues)),
+            5 => set!(fields.shards, read_shards(node, path, issues)),
             6 => set!(
                 fields.max_records,
-                read_rate(node, &path, name, RECORDS_WRITE_LIMIT, "records", issues)
+                read_rate(node, path, name, RECORDS_WRITE_LIMIT, "records", issues)
             ),
             7 => set!(
                 fields.max_bytes,
-                read_rate(node, &path, name, BYTES_WRITE_LIMIT, "bytes", issues)
+                read_rate(node, path, name, BYTES_WRITE_LIMIT, "bytes", issues)
             ),
-            8 => set!(fields.method, read_method(node, &path, issues)),
-            _ => set!(fields.disabled, read_bool(node, &path, name, issues)),
+            8 => set!(fields.method, read_method(node, path, issues)),
+            _ => set!(fields.disabled, read_bool(node, path, name, issues)),
         }
     }
 
@@ -227,10 +227,10 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
             }
         } else {
             fields.method_key = METHOD_ALIAS;
-            fields.method = match null_or_value(alias_node, &path, METHOD_ALIAS, true, mode, issues)
+            fields.method = match null_or_value(alias_node, path, METHOD_ALIAS, true, mode, issues)
             {
                 Some(outcome) => outcome.slot(),
-                None => read_method(alias_node, &path, issues),
+                None => read_method(alias_node, path, issues),
             };
         }
     }
@@ -467,11 +467,11 @@ fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<Creden
                 );
                 Slot::Invalid
             }
-            Some(n) => match expect_string(n, &path, &label, issues) {
+            Some(n) => match expect_string(n, path, label, issues) {
                 None => Slot::Invalid,
-                Some(s) if i == 0 => read_user(s, &path, issues),
+                Some(s) if i == 0 => read_user(s, path, issues),
                 Some(s) => {
-                    password_shape(s, &path, issues);
+                    password_shape(s, path, issues);
                     Slot::Valid(s.to_string())
                 }
             },
@@ -623,7 +623,7 @@ fn read_shards(node: &Node, path: &str, issues: &mut Issues) -> Slot<u32> {
             format!("shards must be between 1 and {MAX_SHARDS} (it is {n})."),
             Params {
                 min: Some(1),
-                max: Some(MAX_SHARDS as i64),
+                max: Some(MAX_SHARDS),
                 ..Params::default()
             },
         );
@@ -751,7 +751,10 @@ fn expect_integer(node: &Node, path: &str, name: &str, issues: &mut Issues) -> O
                 "field.empty",
                 path,
                 format!("{name} must not be empty."),
-                Params { field: Some(name.into()), ..Params::default() },
+                Params {
+                    field: Some(name.into()),
+                    ..Params::default()
+                },
             );
             return None;
         }
@@ -767,7 +770,10 @@ fn expect_integer(node: &Node, path: &str, name: &str, issues: &mut Issues) -> O
                 "field.unsafe_integer",
                 path,
                 format!("{name} is beyond ±2^53, where JSON numbers lose precision."),
-                Params { max: Some(MAX_SAFE), ..Params::default() },
+                Params {
+                    max: Some(MAX_SAFE),
+                    ..Params::default()
+                },
             );
             None
         }
@@ -800,7 +806,11 @@ pub(crate) fn integer_value(text: &str) -> Integer {
             let e = &unsigned[i + 1..];
             let e = e.strip_prefix('+').unwrap_or(e);
             // Exponents this large are far past ±2^53 (or far below 1) either way.
-            (&unsigned[..i], e.parse::<i32>().unwrap_or(if e.starts_with('-') { -9999 } else { 9999 }))
+            (
+                &unsigned[..i],
+                e.parse::<i32>()
+                    .unwrap_or(if e.starts_with('-') { -9999 } else { 9999 }),
+            )
         }
         None => (unsigned, 0),
     };
@@ -1257,7 +1267,10 @@ mod tests {
         assert_eq!(integer_value("9007199254740993"), Integer::Unsafe);
         assert_eq!(integer_value("-9007199254740993"), Integer::Unsafe);
         assert_eq!(integer_value("1e400"), Integer::Unsafe);
-        assert_eq!(integer_value("123456789012345678901234567890"), Integer::Unsafe);
+        assert_eq!(
+            integer_value("123456789012345678901234567890"),
+            Integer::Unsafe
+        );
         assert_eq!(integer_value("1e-400"), Integer::Fraction);
     }
 }

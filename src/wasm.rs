@@ -79,9 +79,11 @@ unsafe fn take(ptr: *mut u8, len: usize) -> Option<String> {
     )
 }
 
-fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value)
-        .unwrap_or_else(|_| br#"{"valid":false,"errors":[],"warnings":[]}"#.to_vec())
+fn write_json<T: Serialize>(out: &mut Vec<u8>, value: &T) {
+    if serde_json::to_writer(&mut *out, value).is_err() {
+        out.clear();
+        out.extend_from_slice(br#"{"valid":false,"errors":[],"warnings":[]}"#);
+    }
 }
 
 /// Parse an argument the glue serialized from a JS value (markers allowed).

@@ -56,5 +56,8 @@ fn typescript_declarations_match_the_rust_types() {
         committed == generated,
         "pkg/types.d.ts is out of date with the Rust types; run `make types` and commit it.\n--- generated ---\n{generated}"
     );
-    assert!(!generated.contains(": any") && !generated.contains("<any>"), "no `any` in the declarations");
+    assert!(
+        !generated.contains(": any") && !generated.contains("<any>"),
+        "no `any` in the declarations"
+    );
 }
