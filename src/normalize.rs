@@ -26,14 +26,25 @@ pub(crate) fn normalize(root: &Node, fill_defaults: bool) -> (Json<'static>, Vec
             None => last.push(m),
         }
     }
-    let has_id = last.iter().any(|m| m.key == METHOD_ID);
+    // The alias is used when the id spelling is absent, or blank (so it would be dropped) while
+    // the alias is there: either way one pass settles it, which keeps normalize idempotent.
+    let blank = |m: &&Member| matches!(&m.value.value, Json::String(s) if s.trim().is_empty());
+    let id_member = last.iter().find(|m| m.key == METHOD_ID);
+    let has_alias = last.iter().any(|m| m.key == METHOD_ALIAS);
+    let has_id = id_member.is_some_and(|m| !(has_alias && blank(m)));
+    if id_member.is_some() && !has_id {
+        changes.push(change(METHOD_ID, "removed the empty optional value"));
+    }
     let mut out: Vec<Member<'static>> = Vec::with_capacity(last.len() + 1);
     for name in FIELDS {
-        let member = last.iter().find(|m| m.key == name).or_else(|| {
-            (name == METHOD_ID && !has_id)
-                .then(|| last.iter().find(|m| m.key == METHOD_ALIAS))
-                .flatten()
-        });
+        let member = last
+            .iter()
+            .find(|m| m.key == name && (name != METHOD_ID || has_id))
+            .or_else(|| {
+                (name == METHOD_ID && !has_id)
+                    .then(|| last.iter().find(|m| m.key == METHOD_ALIAS))
+                    .flatten()
+            });
         let Some(member) = member else {
             if name == "disabled" && fill_defaults {
                 changes.push(change(name, "filled the default false"));
