@@ -356,3 +356,107 @@ impl Connection {
         SdkKinesis::new(aws_sdk_kinesis::Client::new(&shared))
     }
 }
+
+/// An open shard and the hash key range it takes writes for (MD5 of the partition key as a
+/// 128-bit big-endian integer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardRange {
+    pub id: String,
+    pub start: u128,
+    pub end: u128,
+}
+
+/// The outcome of one PutRecords entry: the shard that took it, or the service's error code and
+/// message.
+pub type PutOutcome = Result<String, (String, String)>;
+
+/// The slice of the API `produce` uses, behind a trait so its loop can be unit tested.
+pub trait ProducerApi: Clone + 'static {
+    /// The open shards (those without an ending sequence number) with their hash key ranges.
+    fn open_shards(&self, stream: &str) -> impl Future<Output = Result<Vec<ShardRange>, ApiError>>;
+    /// One PutRecords request; the outcomes come back in the order of `entries`.
+    fn put_records(
+        &self,
+        stream: &str,
+        entries: &[(&str, &[u8])],
+    ) -> impl Future<Output = Result<Vec<PutOutcome>, ApiError>>;
+}
+
+impl ProducerApi for SdkKinesis {
+    async fn open_shards(&self, stream: &str) -> Result<Vec<ShardRange>, ApiError> {
+        let mut shards = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let request = match &next {
+                Some(token) => self.client.list_shards().next_token(token),
+                None => self.client.list_shards().stream_name(stream),
+            };
+            let out = request.send().await.map_err(classify)?;
+            for shard in out.shards.unwrap_or_default() {
+                let closed = shard
+                    .sequence_number_range
+                    .as_ref()
+                    .is_some_and(|r| r.ending_sequence_number.is_some());
+                let Some(range) = shard.hash_key_range else {
+                    continue;
+                };
+                let (Ok(start), Ok(end)) = (
+                    range.starting_hash_key.parse::<u128>(),
+                    range.ending_hash_key.parse::<u128>(),
+                ) else {
+                    return Err(ApiError::Transient(format!(
+                        "shard {} has an unreadable hash key range",
+                        shard.shard_id
+                    )));
+                };
+                if !closed {
+                    shards.push(ShardRange {
+                        id: shard.shard_id,
+                        start,
+                        end,
+                    });
+                }
+            }
+            match out.next_token {
+                Some(token) if !token.is_empty() => next = Some(token),
+                _ => return Ok(shards),
+            }
+        }
+    }
+
+    async fn put_records(
+        &self,
+        stream: &str,
+        entries: &[(&str, &[u8])],
+    ) -> Result<Vec<PutOutcome>, ApiError> {
+        use aws_sdk_kinesis::primitives::Blob;
+        use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+        let mut request = self.client.put_records().stream_name(stream);
+        for (key, data) in entries {
+            let entry = PutRecordsRequestEntry::builder()
+                .partition_key(*key)
+                .data(Blob::new(data.to_vec()))
+                .build()
+                .map_err(|e| ApiError::Fatal(format!("cannot build a PutRecords entry: {e}")))?;
+            request = request.records(entry);
+        }
+        let out = request.send().await.map_err(classify)?;
+        let results: Vec<PutOutcome> = out
+            .records
+            .into_iter()
+            .map(|r| match (r.error_code, r.shard_id) {
+                (Some(code), _) => Err((code, r.error_message.unwrap_or_default())),
+                (None, Some(shard)) => Ok(shard),
+                (None, None) => Err(("InternalFailure".into(), "no shard id returned".into())),
+            })
+            .collect();
+        if results.len() != entries.len() {
+            return Err(ApiError::Transient(format!(
+                "PutRecords returned {} results for {} entries",
+                results.len(),
+                entries.len()
+            )));
+        }
+        Ok(results)
+    }
+}

@@ -1,6 +1,7 @@
 //! The native streaming side of kinesis-connector: the CLI's library.
 //!
-//! `consume::run(connector, options, output, shutdown)` is the entry of the consumer; the pieces
+//! `consume::run(connector, options, output, shutdown)` is the entry of the consumer and
+//! `produce::run(connector, options, input, shutdown)` the entry of the producer; the pieces
 //! it is built from (rate budgets, backoff, the method runner, the dead-letter file, KPL) are
 //! separate modules so `produce` can reuse them.
 pub mod backoff;
@@ -12,5 +13,6 @@ pub mod kinesis;
 pub mod kpl;
 pub mod method;
 pub mod output;
+pub mod produce;
 pub mod ratelimit;
 pub mod watch;

@@ -1,7 +1,8 @@
-//! `kinesis-connector`: validate, normalize and diff connector configs; test and consume streams.
+//! `kinesis-connector`: validate, normalize and diff connector configs; test, consume and produce.
 //!
 //! `main` only parses the command line, sets up tracing and the shutdown signal, and calls the
-//! library; see `kinesis_stream::consume::run` for the consumer.
+//! library; see `kinesis_stream::consume::run` for the consumer, `kinesis_stream::produce::run`
+//! for the producer.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -10,6 +11,7 @@ use kinesis_stream::cli::{self, Format, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use kinesis_stream::consume::{self, ConsumeOptions, StartFrom};
 use kinesis_stream::kinesis::{ApiError, Connection, KinesisApi};
 use kinesis_stream::method::MethodLimits;
+use kinesis_stream::produce::{self, ProduceOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -78,11 +80,8 @@ enum Command {
     },
     /// Read every shard of the stream and write one JSON line per record to stdout.
     Consume(ConsumeArgs),
-    /// Send data values to the stream (not yet available).
-    Produce {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-        rest: Vec<String>,
-    },
+    /// Send Data Values (one JSON per line) to the stream through the processing method.
+    Produce(ProduceArgs),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -135,6 +134,45 @@ struct ConsumeArgs {
     /// Seconds between the stats lines on stderr (0: none).
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     stats_interval: f64,
+}
+
+#[derive(clap::Args, Debug)]
+struct ProduceArgs {
+    /// The connector config (a create payload).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Data Values, one JSON object per line (- for standard input).
+    #[arg(long, value_name = "FILE", default_value = "-")]
+    input: PathBuf,
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    /// JSON pointer to the partition key in each value (falls back to /feedId).
+    #[arg(long, value_name = "POINTER", default_value = produce::DEFAULT_PARTITION_KEY)]
+    partition_key: String,
+    /// Directory of processing methods: DIR/<dataProcessingMethodId>.js.
+    #[arg(long, value_name = "DIR")]
+    methods: Option<PathBuf>,
+    /// Time limit of one method call, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    method_timeout_ms: u64,
+    /// Where records that are not sent go (default: STATE_DIR/<id>/produce-dead-letter.ndjson).
+    #[arg(long, value_name = "FILE")]
+    dead_letter: Option<PathBuf>,
+    /// Base of the default dead-letter path (default: $XDG_STATE_HOME/kinesis-connector).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// PutRecords attempts per record before it goes to the dead-letter file.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    max_attempts: u32,
+    /// Apply config changes on disk while running.
+    #[arg(long)]
+    watch: bool,
+    /// Seconds between the stats lines on stderr (0: none).
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    stats_interval: f64,
+    /// The summary as JSON on stdout instead of text on stderr.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
 }
 
 fn main() -> ExitCode {
@@ -219,10 +257,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             ))
         }
         Command::Consume(args) => consume_command(args),
-        Command::Produce { .. } => {
-            eprintln!("error: produce is not yet available");
-            Ok(EXIT_USAGE)
-        }
+        Command::Produce(args) => produce_command(args),
     }
 }
 
@@ -548,6 +583,94 @@ fn consume_command(args: ConsumeArgs) -> anyhow::Result<u8> {
             .unwrap_or_default()
     );
     Ok(EXIT_OK)
+}
+
+fn produce_command(args: ProduceArgs) -> anyhow::Result<u8> {
+    let Some(connector) = load_config(&args.config)? else {
+        return Ok(EXIT_INVALID);
+    };
+    if !args.partition_key.is_empty() && !args.partition_key.starts_with('/') {
+        eprintln!("error: --partition-key must be a JSON pointer such as /destination/object/id");
+        return Ok(EXIT_USAGE);
+    }
+    let dead_letter = args.dead_letter.unwrap_or_else(|| {
+        args.state_dir
+            .unwrap_or_else(consume::default_state_dir)
+            .join(&connector.id)
+            .join("produce-dead-letter.ndjson")
+    });
+    let mut options = ProduceOptions::new(dead_letter);
+    options.config_path = Some(args.config.clone());
+    options.watch = args.watch;
+    options.endpoint_url = args.connection.endpoint_url;
+    options.methods_dir = args.methods;
+    options.method_limits = MethodLimits {
+        call_timeout: Duration::from_millis(args.method_timeout_ms.max(1)),
+        ..MethodLimits::default()
+    };
+    options.partition_key = args.partition_key;
+    options.max_attempts = args.max_attempts.max(1);
+    let stats = seconds(args.stats_interval, "--stats-interval")?;
+    options.stats_interval = (!stats.is_zero()).then_some(stats);
+    if !connector.disabled {
+        // Fail before reading anything when the method is missing or broken.
+        if let Err(e) = produce::load_method(&connector, &options) {
+            eprintln!("error: {e}");
+            return Ok(match e {
+                produce::ProduceError::NoMethodsDir(_) => EXIT_USAGE,
+                _ => EXIT_INVALID,
+            });
+        }
+    }
+    let runtime = runtime()?;
+    let shutdown = CancellationToken::new();
+    runtime.spawn(signal_shutdown(shutdown.clone()));
+    let summary = if args.input.as_os_str() == "-" {
+        let input = tokio::io::BufReader::with_capacity(256 << 10, tokio::io::stdin());
+        runtime.block_on(produce::run(connector, options, input, shutdown))?
+    } else {
+        let file = std::fs::File::open(&args.input)
+            .with_context(|| format!("cannot read {}", args.input.display()))?;
+        let input = tokio::io::BufReader::with_capacity(256 << 10, tokio::fs::File::from_std(file));
+        runtime.block_on(produce::run(connector, options, input, shutdown))?
+    };
+    match args.format {
+        Format::Json => cli::print_json(&summary),
+        Format::Human => {
+            eprintln!(
+                "produced: read {}, filtered {}, sent {}, dead-lettered {}{} in {:.1} s ({} PutRecords requests)",
+                summary.read,
+                summary.filtered,
+                summary.sent,
+                summary.dead_lettered,
+                summary
+                    .dead_letter_file
+                    .as_ref()
+                    .map(|p| format!(" (to {})", p.display()))
+                    .unwrap_or_default(),
+                summary.seconds,
+                summary.requests,
+            );
+            if let Some(error) = &summary.error {
+                eprintln!("error: {error}");
+            }
+            for (shard, counts) in &summary.shards {
+                eprintln!(
+                    "  {shard}: sent {}, dead-lettered {}",
+                    counts.sent, counts.dead_lettered
+                );
+            }
+        }
+    }
+    if !summary.reconciles() {
+        eprintln!("error: the counts do not add up (read != sent + filtered + dead-lettered)");
+        return Ok(EXIT_INVALID);
+    }
+    Ok(if summary.dead_lettered > 0 {
+        EXIT_INVALID
+    } else {
+        EXIT_OK
+    })
 }
 
 /// Cancels `shutdown` on SIGINT or SIGTERM; the consumer then flushes, checkpoints and exits 0.

@@ -1,8 +1,10 @@
-//! Per-shard budgets: records and bytes per second (token buckets) and the service's own limit of
-//! five GetRecords calls per second per shard. Shared by `consume` (read budget) and, later,
-//! `produce` (write budget per predicted shard).
+//! Per-shard budgets. `consume` reads within `ShardBudget` (records and bytes per second, token
+//! buckets that may go into debt because GetRecords returns what it returns, and the service's
+//! five calls per second). `produce` writes within `WriteBudget`, which asks before each record
+//! and is built on `governor`'s GCRA limiters.
 //!
-//! Time comes from `tokio::time`, so the logic is tested with tokio's paused clock.
+//! Time comes from `tokio::time` in both (governor through `TokioClock`), so the logic is tested
+//! with tokio's paused clock.
 
 use std::time::Duration;
 use tokio::time::Instant;
@@ -137,9 +139,153 @@ impl ShardBudget {
     }
 }
 
+/// governor's view of `tokio::time`: nanoseconds since the clock was made.
+#[derive(Debug, Clone, Copy)]
+pub struct TokioClock {
+    origin: Instant,
+}
+
+impl Default for TokioClock {
+    fn default() -> Self {
+        Self {
+            origin: Instant::now(),
+        }
+    }
+}
+
+impl governor::clock::Clock for TokioClock {
+    type Instant = governor::nanos::Nanos;
+
+    fn now(&self) -> Self::Instant {
+        governor::nanos::Nanos::from(self.origin.elapsed())
+    }
+}
+
+type Gcra = governor::RateLimiter<
+    governor::state::NotKeyed,
+    governor::state::InMemoryState,
+    TokioClock,
+    governor::middleware::NoOpMiddleware<governor::nanos::Nanos>,
+>;
+
+/// The write budget of one shard: `records` records and `bytes` bytes per second. A burst holds a
+/// fifth of a second's worth (at least one record, and at least one byte), so a fresh or idle
+/// shard does not send a whole second at once and the achieved rate stays close to the configured
+/// one over any few seconds. A record larger than the byte burst is admitted in burst-sized
+/// instalments (the shard waits for each), so any record size works with any byte rate.
+#[derive(Debug)]
+pub struct WriteBudget {
+    clock: TokioClock,
+    records: Gcra,
+    bytes: Gcra,
+    byte_burst: u32,
+    /// The head record's record token is taken; it waits for its bytes.
+    record_taken: bool,
+    /// Bytes of the head record already paid for.
+    bytes_paid: u64,
+}
+
+fn quota(per_second: u64) -> (governor::Quota, u32) {
+    use std::num::NonZeroU32;
+    let rate = u32::try_from(per_second.clamp(1, 1_000_000_000)).unwrap_or(u32::MAX);
+    let burst = (rate / 5).max(1);
+    let rate = NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN);
+    let burst_nz = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+    (
+        governor::Quota::per_second(rate).allow_burst(burst_nz),
+        burst,
+    )
+}
+
+impl WriteBudget {
+    pub fn new(records_per_second: u64, bytes_per_second: u64, clock: TokioClock) -> Self {
+        let (record_quota, _) = quota(records_per_second);
+        let (byte_quota, byte_burst) = quota(bytes_per_second);
+        Self {
+            clock,
+            records: governor::RateLimiter::direct_with_clock(record_quota, clock),
+            bytes: governor::RateLimiter::direct_with_clock(byte_quota, clock),
+            byte_burst,
+            record_taken: false,
+            bytes_paid: 0,
+        }
+    }
+
+    /// Asks to send one record of `size` bytes now. `Ok` admits it; `Err(wait)` says how long
+    /// until asking again can succeed (what was already taken for this record is kept, so asking
+    /// again for the same record never pays twice).
+    pub fn admit(&mut self, size: u64) -> Result<(), Duration> {
+        use governor::clock::Clock as _;
+        if !self.record_taken {
+            if let Err(not_until) = self.records.check() {
+                return Err(not_until.wait_time_from(self.clock.now()));
+            }
+            self.record_taken = true;
+        }
+        while self.bytes_paid < size {
+            let chunk = (size - self.bytes_paid).min(u64::from(self.byte_burst));
+            let n = std::num::NonZeroU32::new(u32::try_from(chunk).unwrap_or(self.byte_burst))
+                .unwrap_or(std::num::NonZeroU32::MIN);
+            match self.bytes.check_n(n) {
+                Ok(Ok(())) => self.bytes_paid += chunk,
+                Ok(Err(not_until)) => return Err(not_until.wait_time_from(self.clock.now())),
+                // Cannot happen: chunks never exceed the burst. Wait a moment rather than spin.
+                Err(_) => return Err(Duration::from_millis(10)),
+            }
+        }
+        self.record_taken = false;
+        self.bytes_paid = 0;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn write_budget_holds_the_record_rate() {
+        let mut budget = WriteBudget::new(200, u64::MAX, TokioClock::default());
+        let start = Instant::now();
+        let mut sent = 0;
+        while sent < 2000 {
+            match budget.admit(100) {
+                Ok(()) => sent += 1,
+                Err(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+        let took = start.elapsed();
+        // The first 40 go at once (a fifth of a second), the rest at 200/s.
+        assert!(took >= Duration::from_millis(9_790), "{took:?}");
+        assert!(took <= Duration::from_millis(9_850), "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn write_budget_holds_the_byte_rate_even_for_large_records() {
+        // 1,000 bytes/s, records of 700 bytes (larger than the 200-byte burst).
+        let mut budget = WriteBudget::new(1000, 1000, TokioClock::default());
+        let start = Instant::now();
+        let mut sent = 0;
+        while sent < 20 {
+            match budget.admit(700) {
+                Ok(()) => sent += 1,
+                Err(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+        let took = start.elapsed().as_secs_f64();
+        // 14,000 bytes at 1,000/s, less the first burst.
+        assert!((13.5..14.2).contains(&took), "{took}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refused_record_does_not_pay_twice() {
+        let mut budget = WriteBudget::new(5, 1_000_000, TokioClock::default());
+        assert!(budget.admit(10).is_ok(), "one record of burst");
+        let wait = budget.admit(10).expect_err("limited");
+        assert_eq!(wait, Duration::from_millis(200));
+        tokio::time::advance(wait).await;
+        assert!(budget.admit(10).is_ok());
+    }
 
     #[tokio::test(start_paused = true)]
     async fn bucket_refills_at_rate() {

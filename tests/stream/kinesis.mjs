@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 const [endpoint, command, stream, arg] = process.argv.slice(2);
 const client = new KinesisClient({
   endpoint,
-  region: 'us-east-1',
+  region: process.env.KINESIS_REGION || 'us-east-1',
   credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'test-secret-key-for-the-emulator-only00' },
   requestHandler: new NodeHttpHandler(),
   maxAttempts: 10,

@@ -1,0 +1,245 @@
+//! `produce`: Data Values in (one JSON per line), PutRecords out.
+//!
+//! ```text
+//!  input lines ──► Reader: parse, method, partition key ──(bounded channel)──► Sender
+//!                   (non-JSON, method errors → dead letter)        per-shard queues (predicted from
+//!                                                                  the hash key ranges), WriteBudget
+//!                                                                  per shard, PutRecords ≤ 500 records
+//!                                                                  and ≤ 5 MiB, failed entries retried,
+//!                                                                  final failures → dead letter
+//! ```
+//! Both stages run on one thread (`tokio::join!`; the method engine is not `Send`). Memory is
+//! bounded: the channel holds at most `CHANNEL` records and the sender takes more only while its
+//! queues are under `queue_records` and `queue_bytes`, so a slow stream stops the reading of the
+//! input (backpressure) instead of growing a queue.
+//!
+//! Every line read ends in exactly one of: sent, filtered (the method returned null), or
+//! dead-lettered; `Summary` counts them and `read == sent + filtered + dead_lettered` holds at
+//! the end of every run, interrupted or not.
+
+mod reader;
+mod sender;
+mod shards;
+#[cfg(test)]
+mod tests;
+
+use crate::deadletter::DeadLetterError;
+use crate::kinesis::{Connection, ProducerApi};
+use crate::method::{MethodError, MethodLimits, MethodRunner};
+use crate::watch::watch_config;
+use kinesis_connector::Connector;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncBufRead;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+pub use shards::ShardMap;
+
+/// Records waiting between the reader and the sender.
+const CHANNEL: usize = 64;
+/// Kinesis limits: a record's data plus its partition key, and one PutRecords request.
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+pub const MAX_REQUEST_BYTES: usize = 5 << 20;
+pub const MAX_REQUEST_RECORDS: usize = 500;
+/// Partition keys are 1 to 256 Unicode characters.
+pub const MAX_PARTITION_KEY_CHARS: usize = 256;
+/// The default partition key, and the one tried when it is missing.
+pub const DEFAULT_PARTITION_KEY: &str = "/destination/object/id";
+pub const FALLBACK_PARTITION_KEY: &str = "/feedId";
+
+#[derive(Debug, Clone)]
+pub struct ProduceOptions {
+    /// The config file (re-read with `watch`).
+    pub config_path: Option<PathBuf>,
+    pub watch: bool,
+    pub endpoint_url: Option<String>,
+    pub methods_dir: Option<PathBuf>,
+    pub method_limits: MethodLimits,
+    pub dead_letter: PathBuf,
+    /// JSON pointer into the input value; `/feedId` is tried when it finds nothing.
+    pub partition_key: String,
+    /// PutRecords attempts per record before it is dead-lettered.
+    pub max_attempts: u32,
+    pub stats_interval: Option<Duration>,
+    /// The sender's queues take input only while under both bounds.
+    pub queue_records: usize,
+    pub queue_bytes: usize,
+    /// How long a partly filled batch may wait for the rate budget to admit more records.
+    pub linger: Duration,
+}
+
+impl ProduceOptions {
+    pub fn new(dead_letter: PathBuf) -> Self {
+        Self {
+            config_path: None,
+            watch: false,
+            endpoint_url: None,
+            methods_dir: None,
+            method_limits: MethodLimits::default(),
+            dead_letter,
+            partition_key: DEFAULT_PARTITION_KEY.to_owned(),
+            max_attempts: 10,
+            stats_interval: Some(Duration::from_secs(5)),
+            queue_records: 4 * MAX_REQUEST_RECORDS,
+            queue_bytes: 4 * MAX_REQUEST_BYTES,
+            linger: Duration::from_millis(100),
+        }
+    }
+}
+
+/// Per predicted shard: what was sent (to the shard that took it) and what was dead-lettered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShardCounts {
+    pub sent: u64,
+    pub dead_lettered: u64,
+}
+
+/// What a produce run did.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Non-blank input lines.
+    pub read: u64,
+    pub filtered: u64,
+    pub sent: u64,
+    pub dead_lettered: u64,
+    /// By shard id; dead letters that never reached a shard (bad input) are under `"-"`.
+    pub shards: BTreeMap<String, ShardCounts>,
+    pub requests: u64,
+    pub seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead_letter_file: Option<PathBuf>,
+    /// An error no retry could fix (stream missing, access denied); what it hit is dead-lettered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Summary {
+    pub fn reconciles(&self) -> bool {
+        self.read == self.sent + self.filtered + self.dead_lettered
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProduceError {
+    #[error(transparent)]
+    Method(#[from] MethodError),
+    #[error("the config names processing method {0:?}; pass --methods DIR")]
+    NoMethodsDir(String),
+    #[error("cannot read the input")]
+    Input(#[source] std::io::Error),
+    #[error(transparent)]
+    DeadLetter(#[from] DeadLetterError),
+}
+
+/// Loads the method a connector names, if any.
+pub fn load_method(
+    connector: &Connector,
+    options: &ProduceOptions,
+) -> Result<Option<MethodRunner>, ProduceError> {
+    let Some(id) = &connector.data_processing_method_id else {
+        return Ok(None);
+    };
+    let dir = options
+        .methods_dir
+        .as_deref()
+        .ok_or_else(|| ProduceError::NoMethodsDir(id.clone()))?;
+    Ok(Some(MethodRunner::load(dir, id, options.method_limits)?))
+}
+
+/// What the reader hands to the sender.
+#[derive(Debug)]
+pub(crate) enum Item {
+    Record(Prepared),
+    /// A complete dead-letter NDJSON line for input that never became a record.
+    Dead(Vec<u8>),
+}
+
+/// A record ready to send.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub line: u64,
+    pub key: String,
+    pub data: Vec<u8>,
+}
+
+impl Prepared {
+    /// What Kinesis counts against the byte limits: data plus partition key.
+    pub fn size(&self) -> usize {
+        self.data.len() + self.key.len()
+    }
+}
+
+/// Produces from `input` until it ends or `shutdown` is cancelled, through the real service.
+pub async fn run<R: AsyncBufRead + Unpin>(
+    connector: Connector,
+    options: ProduceOptions,
+    input: R,
+    shutdown: CancellationToken,
+) -> Result<Summary, ProduceError> {
+    let endpoint = options.endpoint_url.clone();
+    let connect = move |c: Arc<Connector>| {
+        let connection = Connection::from_connector(&c, endpoint.as_deref());
+        async move { connection.client().await }
+    };
+    run_with(connector, options, input, shutdown, connect).await
+}
+
+/// `run` with the way to reach Kinesis given (a fake in the unit tests).
+pub async fn run_with<R, A, C, F>(
+    connector: Connector,
+    options: ProduceOptions,
+    input: R,
+    shutdown: CancellationToken,
+    connect: C,
+) -> Result<Summary, ProduceError>
+where
+    R: AsyncBufRead + Unpin,
+    A: ProducerApi,
+    C: Fn(Arc<Connector>) -> F,
+    F: std::future::Future<Output = A>,
+{
+    let started = tokio::time::Instant::now();
+    let (config_tx, config_rx) = watch::channel(Arc::new(connector));
+    let _keep_sender_alive = match (&options.config_path, options.watch) {
+        (Some(path), true) => {
+            tokio::spawn(watch_config(path.clone(), config_tx, shutdown.clone()));
+            None
+        }
+        _ => Some(config_tx),
+    };
+    let first = Arc::clone(&config_rx.borrow());
+    if first.disabled && !options.watch {
+        eprintln!("connector {} is disabled: nothing streams", first.id);
+        return Ok(Summary::default());
+    }
+    let method = if first.disabled {
+        None
+    } else {
+        load_method(&first, &options)?
+    };
+    let (tx, rx) = mpsc::channel(CHANNEL);
+    // The reader stops at shutdown, or when the sender hits a fatal error.
+    let stop_reading = shutdown.child_token();
+    let reader = reader::Reader {
+        input,
+        method,
+        options: &options,
+        config: config_rx.clone(),
+        tx,
+        stop: stop_reading.clone(),
+    };
+    let sender = sender::Sender::new(&options, config_rx, rx, stop_reading, connect);
+    let (read, sent) = tokio::join!(reader.run(), sender.run());
+    let mut summary = sent?;
+    let read = read?;
+    summary.read = read.read;
+    summary.filtered = read.filtered;
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}

@@ -1,0 +1,665 @@
+//! The sending side: per-shard queues, write budgets, PutRecords batches, retries of the failed
+//! entries only, and the dead-letter file (the single writer of it).
+
+use super::{
+    Item, Prepared, ProduceError, ProduceOptions, ShardMap, Summary, MAX_REQUEST_BYTES,
+    MAX_REQUEST_RECORDS,
+};
+use crate::backoff::Backoff;
+use crate::deadletter::DeadLetter;
+use crate::kinesis::{ApiError, Connection, ProducerApi};
+use crate::output::push_json_string;
+use crate::ratelimit::{TokioClock, WriteBudget};
+use kinesis_connector::Connector;
+use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, info_span, warn, Instrument};
+
+/// Shards are listed again at most this often when a response shows the map is out of date.
+const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
+/// Key for dead letters that never reached a shard.
+const NO_SHARD: &str = "-";
+
+#[derive(Debug)]
+struct Queued {
+    record: Prepared,
+    attempts: u32,
+    not_before: Option<Instant>,
+    last_error: String,
+}
+
+#[derive(Debug)]
+struct ShardQueue {
+    records: VecDeque<Queued>,
+    budget: WriteBudget,
+    backoff: Backoff,
+}
+
+pub(crate) struct Sender<'o, C> {
+    options: &'o ProduceOptions,
+    config: watch::Receiver<Arc<Connector>>,
+    rx: mpsc::Receiver<Item>,
+    /// Cancelled by shutdown (the reader then stops); the sender cancels it on a fatal error.
+    stop_reading: CancellationToken,
+    connect: C,
+}
+
+/// Everything the loop mutates.
+struct State<'o, A> {
+    options: &'o ProduceOptions,
+    api: A,
+    connector: Arc<Connector>,
+    map: ShardMap,
+    queues: BTreeMap<String, ShardQueue>,
+    /// Records waiting for a shard map (after a reconnect).
+    orphans: Vec<Queued>,
+    queued: usize,
+    queued_bytes: usize,
+    stale: bool,
+    last_refresh: Option<Instant>,
+    pause_until: Option<Instant>,
+    request_backoff: Backoff,
+    clock: TokioClock,
+    summary: Summary,
+    dead: DeadLetter,
+    dead_pending: Vec<u8>,
+    /// Set by an error no retry can fix (stream gone, access denied): from then on everything
+    /// is dead-lettered with it.
+    fatal: Option<String>,
+    input_open: bool,
+    stats_since: Instant,
+    stats_sent: u64,
+    stats_bytes: u64,
+}
+
+/// A batch taken from the queues: (predicted shard, record).
+#[derive(Default)]
+struct Batch {
+    entries: Vec<(String, Queued)>,
+    bytes: usize,
+}
+
+enum Fill {
+    /// The batch is full, or nothing else is waiting.
+    Done,
+    /// Some queued record is held back (budget or retry delay) for this long.
+    Wait(Duration),
+}
+
+impl<'o, C, F, A> Sender<'o, C>
+where
+    A: ProducerApi,
+    C: Fn(Arc<Connector>) -> F,
+    F: Future<Output = A>,
+{
+    pub fn new(
+        options: &'o ProduceOptions,
+        config: watch::Receiver<Arc<Connector>>,
+        rx: mpsc::Receiver<Item>,
+        stop_reading: CancellationToken,
+        connect: C,
+    ) -> Self {
+        Self {
+            options,
+            config,
+            rx,
+            stop_reading,
+            connect,
+        }
+    }
+
+    pub async fn run(mut self) -> Result<Summary, ProduceError> {
+        let connector = Arc::clone(&self.config.borrow_and_update());
+        let span = info_span!("produce", connector_id = %connector.id, stream = %connector.stream);
+        async move {
+            let api = (self.connect)(Arc::clone(&connector)).await;
+            let mut st = State {
+                options: self.options,
+                api,
+                connector,
+                map: ShardMap::default(),
+                queues: BTreeMap::new(),
+                orphans: Vec::new(),
+                queued: 0,
+                queued_bytes: 0,
+                stale: true,
+                last_refresh: None,
+                pause_until: None,
+                request_backoff: Backoff::for_kinesis(),
+                clock: TokioClock::default(),
+                summary: Summary::default(),
+                dead: DeadLetter::new(self.options.dead_letter.clone()),
+                dead_pending: Vec::new(),
+                fatal: None,
+                input_open: true,
+                stats_since: Instant::now(),
+                stats_sent: 0,
+                stats_bytes: 0,
+            };
+            let result = self.main_loop(&mut st).await;
+            // Whatever happened, what is counted as dead-lettered is on disk.
+            st.flush_dead()?;
+            result?;
+            if st.options.stats_interval.is_some() {
+                st.print_stats();
+            }
+            st.summary.error = st.fatal.clone();
+            st.summary.dead_letter_file =
+                (st.summary.dead_lettered > 0).then(|| st.options.dead_letter.clone());
+            Ok(st.summary)
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn main_loop(&mut self, st: &mut State<'o, A>) -> Result<(), ProduceError> {
+        let watching = self.options.watch;
+        loop {
+            self.intake(st)?;
+            if self.config.has_changed().unwrap_or(false) {
+                let new = Arc::clone(&self.config.borrow_and_update());
+                self.reconfigure(st, new).await;
+            }
+            st.flush_dead()?;
+            st.maybe_stats();
+            if let Some(reason) = st.fatal.clone() {
+                // Nothing can be sent: stop reading, and dead-letter what was already read.
+                self.stop_reading.cancel();
+                st.dead_letter_all(&reason);
+                if !st.input_open {
+                    return Ok(());
+                }
+                match self.rx.recv().await {
+                    Some(item) => st.take(item),
+                    None => st.input_open = false,
+                }
+                continue;
+            }
+            if st.queued == 0 {
+                if !st.input_open {
+                    return Ok(());
+                }
+                tokio::select! {
+                    item = self.rx.recv() => match item {
+                        Some(item) => st.take(item),
+                        None => st.input_open = false,
+                    },
+                    _ = self.config.changed(), if watching => {}
+                }
+                continue;
+            }
+            if st.connector.disabled {
+                if self.stop_reading.is_cancelled() {
+                    st.dead_letter_all("stopped while the connector was disabled");
+                    continue;
+                }
+                tokio::select! {
+                    _ = self.stop_reading.cancelled() => {}
+                    _ = self.config.changed() => {}
+                }
+                continue;
+            }
+            if let Some(until) = st.pause_until.take() {
+                tokio::time::sleep_until(until).await;
+            }
+            if st.map.is_empty()
+                || (st.stale
+                    && st
+                        .last_refresh
+                        .is_none_or(|t| t.elapsed() >= REFRESH_INTERVAL))
+            {
+                st.refresh().await;
+                continue;
+            }
+            let mut batch = Batch::default();
+            let linger_until = Instant::now() + self.options.linger;
+            let wait = loop {
+                let fill = st.fill(&mut batch);
+                if batch.entries.len() >= MAX_REQUEST_RECORDS {
+                    break None;
+                }
+                if self.intake(st)? > 0 {
+                    continue;
+                }
+                match fill {
+                    Fill::Done => break None,
+                    Fill::Wait(wait) if batch.entries.is_empty() => break Some(wait),
+                    Fill::Wait(wait) => {
+                        if Instant::now() + wait > linger_until {
+                            break None;
+                        }
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            };
+            if batch.entries.is_empty() {
+                // Everything is held back: wait for the budget, taking input meanwhile.
+                let wait = wait.unwrap_or(Duration::from_millis(1));
+                let room = st.input_open && st.has_room();
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    item = self.rx.recv(), if room => match item {
+                        Some(item) => st.take(item),
+                        None => st.input_open = false,
+                    },
+                    _ = self.config.changed(), if watching => {}
+                }
+                continue;
+            }
+            st.send(batch).await;
+        }
+    }
+
+    /// Takes what the reader has ready, within the queue bounds; returns how many items.
+    fn intake(&mut self, st: &mut State<'o, A>) -> Result<usize, ProduceError> {
+        let mut taken = 0;
+        while st.input_open && st.has_room() {
+            match self.rx.try_recv() {
+                Ok(item) => {
+                    st.take(item);
+                    taken += 1;
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => st.input_open = false,
+            }
+        }
+        Ok(taken)
+    }
+
+    /// A config change from `--watch`: rates apply to every shard budget; a new stream, region or
+    /// credentials means a new client and a new shard map (queued records are predicted again).
+    async fn reconfigure(&mut self, st: &mut State<'o, A>, new: Arc<Connector>) {
+        let old = Arc::clone(&st.connector);
+        let endpoint = self.options.endpoint_url.as_deref();
+        let reconnect = old.stream != new.stream
+            || !Connection::from_connector(&old, endpoint)
+                .same_as(&Connection::from_connector(&new, endpoint));
+        st.connector = Arc::clone(&new);
+        if reconnect {
+            info!(stream = %new.stream, "config changed the connection or stream: reconnecting");
+            st.api = (self.connect)(Arc::clone(&new)).await;
+            st.map = ShardMap::default();
+            st.stale = true;
+            st.fatal = None;
+            st.pause_until = None;
+            let mut all: Vec<Queued> = Vec::new();
+            for (_, queue) in std::mem::take(&mut st.queues) {
+                all.extend(queue.records);
+            }
+            st.orphans = all;
+        } else if old.max_records_per_shard_per_second != new.max_records_per_shard_per_second
+            || old.max_bytes_per_shard_per_second != new.max_bytes_per_shard_per_second
+        {
+            info!(
+                records_per_second = new.max_records_per_shard_per_second,
+                bytes_per_second = new.max_bytes_per_shard_per_second,
+                "config changed the rate limits: applied live"
+            );
+            let ids: Vec<String> = st.queues.keys().cloned().collect();
+            for id in ids {
+                let budget = st.new_budget();
+                st.queue(&id).budget = budget;
+            }
+        }
+        if old.disabled != new.disabled {
+            info!(disabled = new.disabled, "config changed disabled");
+        }
+    }
+}
+
+impl<A: ProducerApi> State<'_, A> {
+    fn has_room(&self) -> bool {
+        self.queued < self.options.queue_records && self.queued_bytes < self.options.queue_bytes
+    }
+
+    fn new_budget(&self) -> WriteBudget {
+        WriteBudget::new(
+            self.connector.max_records_per_shard_per_second,
+            self.connector.max_bytes_per_shard_per_second,
+            self.clock,
+        )
+    }
+
+    fn take(&mut self, item: Item) {
+        match item {
+            Item::Dead(line) => {
+                self.dead_pending.extend_from_slice(&line);
+                self.count_dead(NO_SHARD);
+            }
+            Item::Record(record) => {
+                self.queued += 1;
+                self.queued_bytes += record.size();
+                let queued = Queued {
+                    record,
+                    attempts: 0,
+                    not_before: None,
+                    last_error: String::new(),
+                };
+                self.enqueue(queued);
+            }
+        }
+    }
+
+    /// Puts a record at the back of its predicted shard's queue (records wait unassigned while
+    /// there is no shard map).
+    fn enqueue(&mut self, queued: Queued) {
+        let Some(shard) = self.map.shard_for(&queued.record.key).map(str::to_owned) else {
+            self.orphans.push(queued);
+            return;
+        };
+        self.queue(&shard).records.push_back(queued);
+    }
+
+    fn queue(&mut self, shard: &str) -> &mut ShardQueue {
+        if !self.queues.contains_key(shard) {
+            let budget = self.new_budget();
+            self.queues.insert(
+                shard.to_owned(),
+                ShardQueue {
+                    records: VecDeque::new(),
+                    budget,
+                    backoff: Backoff::for_kinesis(),
+                },
+            );
+        }
+        self.queues
+            .get_mut(shard)
+            .unwrap_or_else(|| unreachable!("inserted above"))
+    }
+
+    fn count_dead(&mut self, shard: &str) {
+        self.summary.dead_lettered += 1;
+        self.summary
+            .shards
+            .entry(shard.to_owned())
+            .or_default()
+            .dead_lettered += 1;
+    }
+
+    fn flush_dead(&mut self) -> Result<(), ProduceError> {
+        if !self.dead_pending.is_empty() {
+            self.dead.append(&self.dead_pending)?;
+            self.dead_pending.clear();
+        }
+        Ok(())
+    }
+
+    /// Dead-letters one record that could not be sent.
+    fn dead_letter(&mut self, shard: &str, queued: Queued, error: &str) {
+        let out = &mut self.dead_pending;
+        out.extend_from_slice(
+            format!(
+                "{{\"line\":{},\"stage\":\"put\",\"shardId\":",
+                queued.record.line
+            )
+            .as_bytes(),
+        );
+        push_json_string(out, shard);
+        out.extend_from_slice(b",\"partitionKey\":");
+        push_json_string(out, &queued.record.key);
+        out.extend_from_slice(format!(",\"attempts\":{},\"error\":", queued.attempts).as_bytes());
+        push_json_string(out, error);
+        out.extend_from_slice(b",\"data\":");
+        // Payloads are JSON text (the input line or the method's JSON.stringify).
+        out.extend_from_slice(&queued.record.data);
+        out.extend_from_slice(b"}\n");
+        self.queued -= 1;
+        self.queued_bytes -= queued.record.size();
+        self.count_dead(shard);
+    }
+
+    fn dead_letter_all(&mut self, reason: &str) {
+        for (shard, queue) in std::mem::take(&mut self.queues) {
+            for queued in queue.records {
+                self.dead_letter(&shard, queued, reason);
+            }
+        }
+        for queued in std::mem::take(&mut self.orphans) {
+            self.dead_letter(NO_SHARD, queued, reason);
+        }
+    }
+
+    /// Lists the open shards and moves records whose shard has closed to the shard now taking
+    /// their keys.
+    async fn refresh(&mut self) {
+        self.last_refresh = Some(Instant::now());
+        match self.api.open_shards(&self.connector.stream).await {
+            Ok(shards) if !shards.is_empty() => {
+                self.request_backoff.reset();
+                let map = ShardMap::new(shards);
+                let changed = map != self.map;
+                self.map = map;
+                self.stale = false;
+                if changed {
+                    info!(shards = ?self.map.ids().collect::<Vec<_>>(), "shard map");
+                }
+                let open: Vec<String> = self.map.ids().map(str::to_owned).collect();
+                let closed: Vec<String> = self
+                    .queues
+                    .keys()
+                    .filter(|id| !open.contains(id))
+                    .cloned()
+                    .collect();
+                let mut moved = std::mem::take(&mut self.orphans);
+                for id in closed {
+                    if let Some(queue) = self.queues.remove(&id) {
+                        moved.extend(queue.records);
+                    }
+                }
+                for queued in moved {
+                    self.enqueue(queued);
+                }
+            }
+            Ok(_) => {
+                let delay = self.request_backoff.next_delay();
+                warn!(
+                    delay_ms = delay.as_millis() as u64,
+                    "the stream lists no open shard; retrying"
+                );
+                self.pause_until = Some(Instant::now() + delay);
+            }
+            Err(error) if error.is_retryable() => {
+                let delay = self.request_backoff.next_delay();
+                warn!(error = %error, delay_ms = delay.as_millis() as u64, "cannot list shards; retrying");
+                self.pause_until = Some(Instant::now() + delay);
+            }
+            Err(error) => {
+                warn!(error = %error, "cannot list shards");
+                self.fatal = Some(fatal_message(&error, &self.connector));
+            }
+        }
+    }
+
+    /// Moves admitted records into `batch`, one per shard in turn so no shard starves the others.
+    fn fill(&mut self, batch: &mut Batch) -> Fill {
+        let now = Instant::now();
+        let mut wait: Option<Duration> = None;
+        let mut hold = |w: Duration| wait = Some(wait.map_or(w, |x: Duration| x.min(w)));
+        let mut blocked: Vec<bool> = vec![false; self.queues.len()];
+        loop {
+            let mut progress = false;
+            for (i, (id, queue)) in self.queues.iter_mut().enumerate() {
+                if blocked[i] || batch.entries.len() >= MAX_REQUEST_RECORDS {
+                    continue;
+                }
+                let Some(head) = queue.records.front() else {
+                    blocked[i] = true;
+                    continue;
+                };
+                if let Some(at) = head.not_before.filter(|at| *at > now) {
+                    hold(at - now);
+                    blocked[i] = true;
+                    continue;
+                }
+                let size = head.record.size();
+                if batch.bytes + size > MAX_REQUEST_BYTES {
+                    blocked[i] = true;
+                    continue;
+                }
+                match queue.budget.admit(size as u64) {
+                    Ok(()) => {
+                        if let Some(queued) = queue.records.pop_front() {
+                            batch.bytes += size;
+                            batch.entries.push((id.clone(), queued));
+                            progress = true;
+                        }
+                    }
+                    Err(w) => {
+                        hold(w);
+                        blocked[i] = true;
+                    }
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        match wait {
+            Some(w) if batch.entries.len() < MAX_REQUEST_RECORDS => Fill::Wait(w),
+            _ => Fill::Done,
+        }
+    }
+
+    /// One PutRecords request. Entries that fail are retried (alone, after their shard's
+    /// backoff) until `max_attempts`, then dead-lettered; a request that fails as a whole counts
+    /// as an attempt for each of its entries.
+    async fn send(&mut self, batch: Batch) {
+        let entries: Vec<(&str, &[u8])> = batch
+            .entries
+            .iter()
+            .map(|(_, q)| (q.record.key.as_str(), q.record.data.as_slice()))
+            .collect();
+        self.summary.requests += 1;
+        debug!(records = entries.len(), bytes = batch.bytes, "PutRecords");
+        let result = self.api.put_records(&self.connector.stream, &entries).await;
+        drop(entries);
+        let mut retry: Vec<(String, Queued)> = Vec::new();
+        match result {
+            Ok(outcomes) => {
+                self.request_backoff.reset();
+                let mut failed_shards: Vec<String> = Vec::new();
+                let mut ok_shards: Vec<String> = Vec::new();
+                for ((predicted, mut queued), outcome) in batch.entries.into_iter().zip(outcomes) {
+                    match outcome {
+                        Ok(shard) => {
+                            if shard != predicted && !self.stale {
+                                info!(predicted = %predicted, actual = %shard, "record went to another shard: the stream was resharded; listing shards again");
+                                self.stale = true;
+                            }
+                            self.queued -= 1;
+                            self.queued_bytes -= queued.record.size();
+                            self.summary.sent += 1;
+                            self.stats_sent += 1;
+                            self.stats_bytes += queued.record.size() as u64;
+                            self.summary.shards.entry(shard).or_default().sent += 1;
+                            ok_shards.push(predicted);
+                        }
+                        Err((code, message)) => {
+                            queued.attempts += 1;
+                            queued.last_error = format!("{code}: {message}");
+                            failed_shards.push(predicted.clone());
+                            retry.push((predicted, queued));
+                        }
+                    }
+                }
+                for shard in ok_shards {
+                    if !failed_shards.contains(&shard) {
+                        if let Some(queue) = self.queues.get_mut(&shard) {
+                            queue.backoff.reset();
+                        }
+                    }
+                }
+            }
+            Err(error) if error.is_retryable() => {
+                let delay = self.request_backoff.next_delay();
+                warn!(error = %error, records = batch.entries.len(), delay_ms = delay.as_millis() as u64, "PutRecords failed; retrying");
+                self.pause_until = Some(Instant::now() + delay);
+                for (predicted, mut queued) in batch.entries {
+                    queued.attempts += 1;
+                    queued.last_error = error.to_string();
+                    retry.push((predicted, queued));
+                }
+            }
+            Err(error) => {
+                warn!(error = %error, "PutRecords failed");
+                let message = fatal_message(&error, &self.connector);
+                for (predicted, mut queued) in batch.entries {
+                    queued.attempts += 1;
+                    self.dead_letter(&predicted, queued, &message);
+                }
+                self.fatal = Some(message);
+                return;
+            }
+        }
+        // Back to the front of their queues, in their order, after the shard's backoff.
+        let now = Instant::now();
+        let mut delays: BTreeMap<String, Instant> = BTreeMap::new();
+        let mut orphans = Vec::new();
+        for (shard, queued) in retry.into_iter().rev() {
+            if queued.attempts >= self.options.max_attempts {
+                let error = format!(
+                    "not sent after {} attempts: {}",
+                    queued.attempts, queued.last_error
+                );
+                self.dead_letter(&shard, queued, &error);
+                continue;
+            }
+            let mut queued = queued;
+            let at = match delays.get(&shard) {
+                Some(at) => *at,
+                None => {
+                    let delay = self.queue(&shard).backoff.next_delay();
+                    let at = now + delay;
+                    delays.insert(shard.clone(), at);
+                    at
+                }
+            };
+            queued.not_before = Some(at);
+            if self.map.ids().any(|id| id == shard) {
+                self.queue(&shard).records.push_front(queued);
+            } else {
+                self.stale = true;
+                orphans.push(queued);
+            }
+        }
+        self.orphans.extend(orphans.into_iter().rev());
+    }
+
+    fn maybe_stats(&mut self) {
+        if let Some(every) = self.options.stats_interval {
+            if self.stats_since.elapsed() >= every {
+                self.print_stats();
+            }
+        }
+    }
+
+    fn print_stats(&mut self) {
+        let secs = self.stats_since.elapsed().as_secs_f64().max(0.001);
+        eprintln!(
+            "stats: {:.0} records/s, {:.1} KiB/s sent; {} queued",
+            self.stats_sent as f64 / secs,
+            self.stats_bytes as f64 / secs / 1024.0,
+            self.queued
+        );
+        self.stats_since = Instant::now();
+        self.stats_sent = 0;
+        self.stats_bytes = 0;
+    }
+}
+
+fn fatal_message(error: &ApiError, connector: &Connector) -> String {
+    match error {
+        ApiError::NotFound(_) => format!(
+            "stream {} does not exist in {}",
+            connector.stream,
+            connector.region.code()
+        ),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,2 @@
+//! The produce loop against a fake Kinesis, on tokio's paused clock.
+#![allow(clippy::unwrap_used, reason = "tests")]
