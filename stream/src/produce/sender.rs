@@ -228,6 +228,15 @@ where
                     continue;
                 }
                 match fill {
+                    Fill::Done if !batch.entries.is_empty() && st.input_open && st.has_room() => {
+                        // More input may be on its way (the reader shares this thread): wait for
+                        // it up to the linger, so a backlog goes out in full batches.
+                        match tokio::time::timeout_at(linger_until, self.rx.recv()).await {
+                            Ok(Some(item)) => st.take(item),
+                            Ok(None) => st.input_open = false,
+                            Err(_) => break None,
+                        }
+                    }
                     Fill::Done => break None,
                     Fill::Wait(wait) if batch.entries.is_empty() => break Some(wait),
                     Fill::Wait(wait) => {
