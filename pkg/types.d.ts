@@ -4,6 +4,49 @@
 /** Any JSON value. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
+/** Every issue code (see ARCHITECTURE.md). */
+export type IssueCode =
+  | "input.syntax"
+  | "input.type"
+  | "input.too_deep"
+  | "input.duplicate_key"
+  | "input.internal"
+  | "issues.truncated"
+  | "field.unknown"
+  | "field.required"
+  | "field.type"
+  | "field.null"
+  | "field.empty"
+  | "field.unsafe_integer"
+  | "type.invalid"
+  | "id.length"
+  | "id.start"
+  | "id.characters"
+  | "id.duplicate"
+  | "app.connector_limit"
+  | "credentials.incomplete"
+  | "credentials.user.format"
+  | "credentials.user.shape"
+  | "credentials.password.shape"
+  | "region.unknown"
+  | "stream.length"
+  | "stream.characters"
+  | "shards.range"
+  | "shards.quota"
+  | "shards.reshard"
+  | "shards.reshard_daily_limit"
+  | "maxRecordsPerShardPerSecond.range"
+  | "maxRecordsPerShardPerSecond.above_limit"
+  | "maxBytesPerShardPerSecond.range"
+  | "maxBytesPerShardPerSecond.above_limit"
+  | "dataProcessingMethodId.format"
+  | "dataProcessingMethodId.unknown"
+  | "dataProcessingMethodId.conflict"
+  | "update.empty"
+  | "update.immutable"
+  | "context.invalid"
+  | "diff.saved_invalid";
+
 export type Severity = "error" | "warning";
 
 export type Params = { 
@@ -42,9 +85,9 @@ plan?: Array<number>, };
 
 export type Issue = { severity: Severity, 
 /**
- * Stable dotted id, e.g. `region.unknown` (see ARCHITECTURE.md).
+ * Stable dotted id, e.g. `region.unknown` (one of [`ISSUE_CODES`]; see ARCHITECTURE.md).
  */
-code: string, 
+code: IssueCode, 
 /**
  * JSON pointer into the input; `""` is the root.
  */

@@ -5,6 +5,51 @@ use serde::Serialize;
 /// At most this many issues are kept; past it one `issues.truncated` error says so.
 pub const MAX_ISSUES: usize = 100;
 
+/// Every issue code (ARCHITECTURE.md explains each). TypeScript sees them as the `IssueCode`
+/// union; debug builds assert that nothing else is ever emitted.
+pub const ISSUE_CODES: &[&str] = &[
+    "input.syntax",
+    "input.type",
+    "input.too_deep",
+    "input.duplicate_key",
+    "input.internal",
+    "issues.truncated",
+    "field.unknown",
+    "field.required",
+    "field.type",
+    "field.null",
+    "field.empty",
+    "field.unsafe_integer",
+    "type.invalid",
+    "id.length",
+    "id.start",
+    "id.characters",
+    "id.duplicate",
+    "app.connector_limit",
+    "credentials.incomplete",
+    "credentials.user.format",
+    "credentials.user.shape",
+    "credentials.password.shape",
+    "region.unknown",
+    "stream.length",
+    "stream.characters",
+    "shards.range",
+    "shards.quota",
+    "shards.reshard",
+    "shards.reshard_daily_limit",
+    "maxRecordsPerShardPerSecond.range",
+    "maxRecordsPerShardPerSecond.above_limit",
+    "maxBytesPerShardPerSecond.range",
+    "maxBytesPerShardPerSecond.above_limit",
+    "dataProcessingMethodId.format",
+    "dataProcessingMethodId.unknown",
+    "dataProcessingMethodId.conflict",
+    "update.empty",
+    "update.immutable",
+    "context.invalid",
+    "diff.saved_invalid",
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
@@ -19,7 +64,8 @@ pub enum Severity {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Issue {
     pub severity: Severity,
-    /// Stable dotted id, e.g. `region.unknown` (see ARCHITECTURE.md).
+    /// Stable dotted id, e.g. `region.unknown` (one of [`ISSUE_CODES`]; see ARCHITECTURE.md).
+    #[cfg_attr(feature = "ts", ts(type = "IssueCode"))]
     pub code: &'static str,
     /// JSON pointer into the input; `""` is the root.
     pub path: String,

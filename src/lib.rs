@@ -28,7 +28,7 @@ mod validate;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use issues::{Issue, Params, Severity, MAX_ISSUES};
+pub use issues::{Issue, Params, Severity, ISSUE_CODES, MAX_ISSUES};
 pub use json::locate;
 pub use model::{
     Change, ChangeKind, Connector, ConnectorType, Context, Credentials, DiffAction, DiffResult,

@@ -34,6 +34,11 @@ fn generate() -> String {
          /** Any JSON value. */\n\
          export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };\n",
     );
+    out.push_str("\n/** Every issue code (see ARCHITECTURE.md). */\nexport type IssueCode =");
+    for code in ISSUE_CODES {
+        out.push_str(&format!("\n  | \"{code}\""));
+    }
+    out.push_str(";\n");
     for decl in decls {
         out.push('\n');
         out.push_str("export ");
