@@ -411,18 +411,17 @@ impl<'a> Parser<'a> {
         self.pos += 1; // opening quote
         let start = self.pos;
         // Fast path: no escapes, borrow the text as it is.
-        loop {
-            match self.bytes.get(self.pos) {
-                None => return Err(("unterminated string", start - 1).into()),
-                Some(b'"') => {
-                    let s = &self.text[start..self.pos];
-                    self.pos += 1;
-                    return Ok(Cow::Borrowed(s));
-                }
-                Some(b'\\') => break,
-                Some(0..=0x1f) => return Err(("control character in a string", self.pos).into()),
-                Some(_) => self.pos += 1,
+        let special = |b: &u8| *b == b'"' || *b == b'\\' || *b < 0x20;
+        self.pos += self.bytes[self.pos..].iter().position(special).unwrap_or(self.bytes.len() - self.pos);
+        match self.bytes.get(self.pos) {
+            None => return Err(("unterminated string", start - 1).into()),
+            Some(b'"') => {
+                let s = &self.text[start..self.pos];
+                self.pos += 1;
+                return Ok(Cow::Borrowed(s));
             }
+            Some(b'\\') => {}
+            Some(_) => return Err(("control character in a string", self.pos).into()),
         }
         let mut out = String::with_capacity(self.pos - start + 16);
         out.push_str(&self.text[start..self.pos]);
