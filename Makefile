@@ -12,12 +12,9 @@ CARGO ?= cargo
 
 .PHONY: setup build wasm native types test test-rust test-js lint bench demo clean
 
-# Node tooling (tests, emulator, benchmarks, wasm-opt); reinstalled when the lock changes.
-node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
-	@touch $@
-
-setup: node_modules/.installed
+# System packages (Debian) and node_modules; quick when everything is there.
+setup:
+	scripts/setup.sh
 
 # pkg/index.mjs, pkg/index.cjs (the wasm inlined) from the core.
 wasm: setup

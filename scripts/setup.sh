@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install what building and testing need, on a fresh Debian machine of this kind; quick when
+# everything is already there. Used by `make setup` (and so by `make demo` / `make test`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=()
+# The wasm32 standard library cannot be downloaded by rustup here: Debian's rustc-web ships its
+# source, and scripts/build-wasm.sh builds it (unless rustup already has the target).
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  { [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ]; } || packages+=(rustc-web cargo-web rust-web-src)
+fi
+[ -x /usr/bin/chromium ] || packages+=(chromium)
+command -v node >/dev/null || packages+=(nodejs npm)
+if [ ${#packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing ${packages[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  else
+    echo "setup: please install: ${packages[*]} (Debian package names)" >&2
+    exit 1
+  fi
+fi
+if command -v rustup >/dev/null; then
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+fi
+
+# Node tooling (tests, the emulator, benchmarks, wasm-opt), reinstalled when the lock changes.
+if [ ! -f node_modules/.installed ] || [ package-lock.json -nt node_modules/.installed ]; then
+  npm ci --no-audit --no-fund
+  touch node_modules/.installed
+fi
