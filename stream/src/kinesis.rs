@@ -321,6 +321,17 @@ impl Connection {
     }
 
     pub async fn client(&self) -> SdkKinesis {
+        self.build_client(None).await
+    }
+
+    /// A client without the SDK's own retries: `produce` retries (only the failed entries) with
+    /// its own backoff and counts every attempt against `--max-attempts`.
+    pub async fn client_without_retries(&self) -> SdkKinesis {
+        self.build_client(Some(aws_config::retry::RetryConfig::disabled()))
+            .await
+    }
+
+    async fn build_client(&self, retry: Option<aws_config::retry::RetryConfig>) -> SdkKinesis {
         use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
         use aws_smithy_http_client::tls;
         let http = aws_smithy_http_client::Builder::new()
@@ -351,6 +362,9 @@ impl Connection {
         }
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url.clone());
+        }
+        if let Some(retry) = retry {
+            loader = loader.retry_config(retry);
         }
         let shared = loader.load().await;
         SdkKinesis::new(aws_sdk_kinesis::Client::new(&shared))

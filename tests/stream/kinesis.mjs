@@ -7,6 +7,9 @@
 //   node kinesis.mjs ENDPOINT shards STREAM        prints the shard list as JSON
 //   node kinesis.mjs ENDPOINT put-kpl STREAM KEY=DATA...  one KPL-aggregated record (built here from the format)
 //   node kinesis.mjs ENDPOINT drain STREAM COUNT   reads every shard until COUNT records; prints {records, seconds}
+//   node kinesis.mjs ENDPOINT dump STREAM          every record of every shard, one JSON line each:
+//                                                  {shardId, partitionKey, data (UTF-8 text), arrival (ms)}
+// KINESIS_REGION sets the region (default us-east-1); the emulator keeps streams per region.
 import {
   KinesisClient, CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand,
   UpdateShardCountCommand, ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand,
@@ -86,6 +89,24 @@ async function drain(count) {
   console.log(JSON.stringify({ records: total, seconds }));
 }
 
+async function dump() {
+  const out = [];
+  for (const shard of await listShards()) {
+    let { ShardIterator: it } = await client.send(new GetShardIteratorCommand({
+      StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+    while (it) {
+      const page = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10000 }));
+      for (const r of page.Records) {
+        out.push(JSON.stringify({ shardId: shard.ShardId, partitionKey: r.PartitionKey,
+          data: Buffer.from(r.Data).toString('utf8'), arrival: r.ApproximateArrivalTimestamp?.getTime() }));
+      }
+      it = page.NextShardIterator;
+      if (page.Records.length === 0 && (page.MillisBehindLatest ?? 0) === 0) break;
+    }
+  }
+  if (out.length) console.log(out.join('\n'));
+}
+
 // The KPL aggregation format: magic, protobuf AggregatedRecord, md5 of the protobuf.
 function varint(n) {
   const out = [];
@@ -124,5 +145,6 @@ switch (command) {
     break;
   case 'shards': console.log(JSON.stringify(await listShards())); break;
   case 'drain': await drain(Number(arg)); break;
+  case 'dump': await dump(); break;
   default: throw new Error(`unknown command ${command}`);
 }

@@ -185,7 +185,7 @@ pub async fn run<R: AsyncBufRead + Unpin>(
     let endpoint = options.endpoint_url.clone();
     let connect = move |c: Arc<Connector>| {
         let connection = Connection::from_connector(&c, endpoint.as_deref());
-        async move { connection.client().await }
+        async move { connection.client_without_retries().await }
     };
     run_with(connector, options, input, shutdown, connect).await
 }

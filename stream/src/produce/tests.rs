@@ -123,7 +123,12 @@ fn options(name: &str) -> ProduceOptions {
     options
 }
 
-async fn produce(fake: &Fake, connector: Connector, options: ProduceOptions, text: &str) -> Summary {
+async fn produce(
+    fake: &Fake,
+    connector: Connector,
+    options: ProduceOptions,
+    text: &str,
+) -> Summary {
     let fake = fake.clone();
     run_with(
         connector,
@@ -149,8 +154,18 @@ fn fake() -> Fake {
 async fn batches_hold_500_records_and_5_mib() {
     let fake = fake();
     let summary = produce(&fake, connector(100_000), options("batch"), &input(1200, 0)).await;
-    assert_eq!((summary.read, summary.sent, summary.dead_lettered), (1200, 1200, 0));
-    let sizes: Vec<usize> = fake.0.lock().unwrap().requests.iter().map(|r| r.0.len()).collect();
+    assert_eq!(
+        (summary.read, summary.sent, summary.dead_lettered),
+        (1200, 1200, 0)
+    );
+    let sizes: Vec<usize> = fake
+        .0
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .map(|r| r.0.len())
+        .collect();
     assert_eq!(sizes, vec![500, 500, 200], "full batches under a backlog");
     assert_eq!(summary.requests, 3);
     let per_shard: u64 = summary.shards.values().map(|c| c.sent).sum();
@@ -159,13 +174,23 @@ async fn batches_hold_500_records_and_5_mib() {
 
     // 200 KB records: at most 26 fit under 5 MiB.
     let fake2 = self::fake();
-    let summary = produce(&fake2, connector(100_000), options("bytes"), &input(60, 200_000)).await;
+    let summary = produce(
+        &fake2,
+        connector(100_000),
+        options("bytes"),
+        &input(60, 200_000),
+    )
+    .await;
     assert_eq!(summary.sent, 60);
     let requests = &fake2.0.lock().unwrap().requests;
     for (i, (request, _)) in requests.iter().enumerate() {
         let bytes: usize = request.iter().map(|(k, d)| k.len() + d.len()).sum();
         assert!(bytes <= MAX_REQUEST_BYTES, "{bytes}");
-        assert!(i + 1 == requests.len() || request.len() >= 20, "{}", request.len());
+        assert!(
+            i + 1 == requests.len() || request.len() >= 20,
+            "{}",
+            request.len()
+        );
     }
 }
 
@@ -183,9 +208,16 @@ async fn only_failed_entries_are_retried_in_order() {
     assert_eq!((summary.sent, summary.dead_lettered), (100, 0));
     let state = fake.0.lock().unwrap();
     let total_entries: usize = state.requests.iter().map(|r| r.0.len()).sum();
-    assert_eq!(total_entries, 100 + 20 * 2, "only the 20 failed entries went again, twice");
+    assert_eq!(
+        total_entries,
+        100 + 20 * 2,
+        "only the 20 failed entries went again, twice"
+    );
     assert_eq!(state.requests[0].0.len(), 100);
-    assert!(state.requests[1].0.len() == 20, "the retry holds only the failed entries");
+    assert!(
+        state.requests[1].0.len() == 20,
+        "the retry holds only the failed entries"
+    );
     // The retry waited for the backoff.
     assert!(state.requests[1].1 > state.requests[0].1);
 }
@@ -200,14 +232,20 @@ async fn a_record_that_keeps_failing_is_dead_lettered_with_its_reason() {
     options.max_attempts = 4;
     let dead_path = options.dead_letter.clone();
     let summary = produce(&fake, connector(100_000), options, &input(20, 0)).await;
-    assert_eq!((summary.read, summary.sent, summary.dead_lettered), (20, 19, 1));
+    assert_eq!(
+        (summary.read, summary.sent, summary.dead_lettered),
+        (20, 19, 1)
+    );
     assert!(summary.reconciles());
     let dead = std::fs::read_to_string(dead_path).unwrap();
     let entry: serde_json::Value = serde_json::from_str(dead.trim()).unwrap();
     assert_eq!(entry["line"], 8);
     assert_eq!(entry["attempts"], 4);
     assert_eq!(entry["stage"], "put");
-    assert!(entry["error"].as_str().unwrap().contains("InternalFailure"), "{entry}");
+    assert!(
+        entry["error"].as_str().unwrap().contains("InternalFailure"),
+        "{entry}"
+    );
     assert_eq!(entry["data"]["n"], 7);
 }
 
@@ -218,9 +256,22 @@ async fn whole_request_errors_are_retried_with_backoff() {
         ApiError::Transient("connection refused".into()),
         ApiError::Throttled("slow down".into()),
     ];
-    let summary = produce(&fake, connector(100_000), options("transient"), &input(50, 0)).await;
+    let summary = produce(
+        &fake,
+        connector(100_000),
+        options("transient"),
+        &input(50, 0),
+    )
+    .await;
     assert_eq!((summary.sent, summary.dead_lettered), (50, 0));
-    let sizes: Vec<usize> = fake.0.lock().unwrap().requests.iter().map(|r| r.0.len()).collect();
+    let sizes: Vec<usize> = fake
+        .0
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .map(|r| r.0.len())
+        .collect();
     assert_eq!(sizes, vec![50, 50, 50]);
 }
 
@@ -256,9 +307,21 @@ async fn a_reshard_is_noticed_and_the_map_refreshed() {
     let fake = fake();
     let third = u128::MAX / 3;
     let new = vec![
-        ShardRange { id: "shardId-000000000002".into(), start: 0, end: third },
-        ShardRange { id: "shardId-000000000003".into(), start: third + 1, end: 2 * third },
-        ShardRange { id: "shardId-000000000004".into(), start: 2 * third + 1, end: u128::MAX },
+        ShardRange {
+            id: "shardId-000000000002".into(),
+            start: 0,
+            end: third,
+        },
+        ShardRange {
+            id: "shardId-000000000003".into(),
+            start: third + 1,
+            end: 2 * third,
+        },
+        ShardRange {
+            id: "shardId-000000000004".into(),
+            start: 2 * third + 1,
+            end: u128::MAX,
+        },
     ];
     fake.0.lock().unwrap().reshard_after = Some((1, new));
     // 100 records/s per shard: several requests, so the change is seen part way.
@@ -266,7 +329,11 @@ async fn a_reshard_is_noticed_and_the_map_refreshed() {
     assert_eq!(summary.sent, 400);
     let state = fake.0.lock().unwrap();
     assert!(state.list_calls >= 2, "listed again after the reshard");
-    assert!(summary.shards.contains_key("shardId-000000000004"), "{:?}", summary.shards);
+    assert!(
+        summary.shards.contains_key("shardId-000000000004"),
+        "{:?}",
+        summary.shards
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -289,7 +356,12 @@ async fn bad_lines_and_methods_end_in_the_dead_letter_with_line_numbers() {
     let summary = produce(&fake, connector, options, &text).await;
     // 7 non-blank lines: 1 not JSON, n=0..5: 3 kept (0, 2, 4), 2 filtered (1, 5), 1 threw (3).
     assert_eq!(
-        (summary.read, summary.sent, summary.filtered, summary.dead_lettered),
+        (
+            summary.read,
+            summary.sent,
+            summary.filtered,
+            summary.dead_lettered
+        ),
         (7, 3, 2, 2)
     );
     let dead: Vec<serde_json::Value> = std::fs::read_to_string(dead_path)
@@ -301,7 +373,11 @@ async fn bad_lines_and_methods_end_in_the_dead_letter_with_line_numbers() {
     assert_eq!(dead[0]["raw"], "not json");
     assert_eq!(dead[1]["line"], 6, "blank lines count for line numbers");
     assert_eq!(dead[1]["error"], "Error: bad three");
-    let sent: Vec<String> = fake.0.lock().unwrap().requests[0].0.iter().map(|e| e.1.clone()).collect();
+    let sent: Vec<String> = fake.0.lock().unwrap().requests[0]
+        .0
+        .iter()
+        .map(|e| e.1.clone())
+        .collect();
     assert_eq!(sent, vec![r#"{"n":0}"#, r#"{"n":2}"#, r#"{"n":4}"#]);
 }
 
@@ -316,10 +392,18 @@ async fn memory_is_bounded_by_backpressure() {
     let watch_queue = async {
         // Sampled while running: requests are small and spread out.
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let sent: usize = fake2.0.lock().unwrap().requests.iter().map(|r| r.0.len()).sum();
+        let sent: usize = fake2
+            .0
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .map(|r| r.0.len())
+            .sum();
         sent
     };
-    let (summary, sent_after_3s) = tokio::join!(produce(&fake, connector(10), options, &text), watch_queue);
+    let (summary, sent_after_3s) =
+        tokio::join!(produce(&fake, connector(10), options, &text), watch_queue);
     assert_eq!(summary.sent, 300);
     assert!(sent_after_3s < 100, "{sent_after_3s}");
 }

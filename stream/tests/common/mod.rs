@@ -30,14 +30,24 @@ fn free_port() -> u16 {
 pub struct Emulator {
     child: Child,
     pub port: u16,
+    tls_port: u16,
+    /// With persistence on: where the emulator keeps its data between runs.
+    persist: Option<PathBuf>,
 }
 
 impl Emulator {
     pub fn start() -> Self {
-        let port = free_port();
-        let tls_port = free_port();
-        let child = Command::new("node")
-            .arg("main.js")
+        Self::launch(free_port(), free_port(), None)
+    }
+
+    /// An emulator that saves its data to `dir` (every 100 ms) and loads it when started again.
+    pub fn start_persistent(dir: &Path) -> Self {
+        Self::launch(free_port(), free_port(), Some(dir.to_path_buf()))
+    }
+
+    fn launch(port: u16, tls_port: u16, persist: Option<PathBuf>) -> Self {
+        let mut cmd = Command::new("node");
+        cmd.arg("main.js")
             .current_dir(repo_root().join("node_modules/kinesis-local"))
             .env("KINESIS_MOCK_PLAIN_PORT", port.to_string())
             .env("KINESIS_MOCK_TLS_PORT", tls_port.to_string())
@@ -45,10 +55,20 @@ impl Emulator {
             .env("UPDATE_SHARD_COUNT_DURATION", "300ms")
             .env("LOG_LEVEL", "ERROR")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node runs the emulator");
-        let emulator = Emulator { child, port };
+            .stderr(Stdio::null());
+        if let Some(dir) = &persist {
+            cmd.env("SHOULD_PERSIST_DATA", "true")
+                .env("LOAD_DATA_IF_EXISTS", "true")
+                .env("PERSIST_PATH", dir)
+                .env("PERSIST_INTERVAL", "100ms");
+        }
+        let child = cmd.spawn().expect("node runs the emulator");
+        let emulator = Emulator {
+            child,
+            port,
+            tls_port,
+            persist,
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -58,6 +78,21 @@ impl Emulator {
             std::thread::sleep(Duration::from_millis(100));
         }
         emulator
+    }
+
+    /// Stops the emulator with SIGTERM and waits for it to exit.
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same ports (and the same data, when persistent).
+    pub fn start_again(&mut self) {
+        let again = Self::launch(self.port, self.tls_port, self.persist.clone());
+        let old = std::mem::replace(self, again);
+        drop(old);
     }
 
     pub fn endpoint(&self) -> String {
@@ -83,6 +118,22 @@ impl Emulator {
 
     pub fn create_stream(&self, name: &str, shards: u32) {
         self.js(&["create", name, &shards.to_string()]);
+    }
+
+    /// Every record of the stream, read back by the JS SDK: (shardId, partitionKey, data text).
+    pub fn dump(&self, stream: &str) -> Vec<(String, String, String)> {
+        self.js(&["dump", stream])
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["shardId"].as_str().unwrap().to_owned(),
+                    v["partitionKey"].as_str().unwrap().to_owned(),
+                    v["data"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
     }
 
     /// Writes (partitionKey, data) records in order.
@@ -170,6 +221,52 @@ pub fn consume(emulator: &Emulator, dir: &Path, config: &Path, extra: &[&str]) -
     cmd
 }
 
+/// `produce` with the usual test flags; more flags in `extra`.
+pub fn produce(
+    emulator: &Emulator,
+    dir: &Path,
+    config: &Path,
+    input: &Path,
+    extra: &[&str],
+) -> Command {
+    produce_at(&emulator.endpoint(), dir, config, input, extra)
+}
+
+pub fn produce_at(
+    endpoint: &str,
+    dir: &Path,
+    config: &Path,
+    input: &Path,
+    extra: &[&str],
+) -> Command {
+    let mut cmd = bin();
+    cmd.arg("produce")
+        .arg("--config")
+        .arg(config)
+        .arg("--input")
+        .arg(input)
+        .arg("--endpoint-url")
+        .arg(endpoint)
+        .arg("--dead-letter")
+        .arg(dir.join("dead.ndjson"))
+        .args(["--stats-interval", "0", "--format", "json"])
+        .args(extra);
+    cmd
+}
+
+/// Sample Data Values from examples/generate-data-values.mjs, written to `dir/input.ndjson`.
+pub fn data_values(dir: &Path, args: &[&str]) -> PathBuf {
+    let output = Command::new("node")
+        .arg(repo_root().join("examples/generate-data-values.mjs"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let path = dir.join("input.ndjson");
+    std::fs::write(&path, output.stdout).unwrap();
+    path
+}
+
 pub fn run(mut cmd: Command) -> Output {
     let output = cmd.output().unwrap();
     if !output.status.success() {
@@ -212,4 +309,56 @@ pub fn numbered(count: usize, keys: usize, offset: usize) -> Vec<(String, String
             )
         })
         .collect()
+}
+
+/// A TCP forwarder in front of the emulator. Stopping an emulator gracefully waits for its open
+/// keep-alive connections, and a busy producer never lets go of its connection; cutting the
+/// connections here at the moment of the stop makes the stop real, as for a service that goes
+/// away.
+pub struct Proxy {
+    pub port: u16,
+    connections: std::sync::Arc<std::sync::Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    pub fn start(upstream: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections: std::sync::Arc<std::sync::Mutex<Vec<TcpStream>>> = Default::default();
+        let registry = std::sync::Arc::clone(&connections);
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    drop(client);
+                    continue;
+                };
+                let mut list = registry.lock().unwrap();
+                list.push(client.try_clone().unwrap());
+                list.push(server.try_clone().unwrap());
+                drop(list);
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Proxy { port, connections }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Closes every open connection (new ones still go through).
+    pub fn cut(&self) {
+        for stream in self.connections.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
 }
