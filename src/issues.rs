@@ -164,7 +164,10 @@ impl Issues {
         message: String,
         params: Params,
     ) {
-        debug_assert!(ISSUE_CODES.contains(&code), "issue code {code} is not in ISSUE_CODES");
+        debug_assert!(
+            ISSUE_CODES.contains(&code),
+            "issue code {code} is not in ISSUE_CODES"
+        );
         if self.errors.len() + self.warnings.len() >= MAX_ISSUES {
             if !self.truncated {
                 self.truncated = true;

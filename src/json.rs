@@ -412,7 +412,10 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         // Fast path: no escapes, borrow the text as it is.
         let special = |b: &u8| *b == b'"' || *b == b'\\' || *b < 0x20;
-        self.pos += self.bytes[self.pos..].iter().position(special).unwrap_or(self.bytes.len() - self.pos);
+        self.pos += self.bytes[self.pos..]
+            .iter()
+            .position(special)
+            .unwrap_or(self.bytes.len() - self.pos);
         match self.bytes.get(self.pos) {
             None => return Err(("unterminated string", start - 1).into()),
             Some(b'"') => {

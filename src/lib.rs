@@ -27,6 +27,8 @@ mod schema;
 mod validate;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
+#[cfg(any(target_arch = "wasm32", test))]
+mod write;
 
 pub use issues::{Issue, Params, Severity, ISSUE_CODES, MAX_ISSUES};
 pub use json::locate;

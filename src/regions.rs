@@ -82,13 +82,21 @@ pub fn suggest_region(input: &str) -> Option<Region> {
         let by_name: Vec<Region> = Region::ALL
             .iter()
             .copied()
-            .filter(|r| squash(r.name()).contains(&squashed))
+            .filter(|r| has_part(&squash(r.name()), &squashed))
             .collect();
         if let [only] = by_name[..] {
             return Some(only);
         }
     }
     closest(input, Region::ALL.iter().map(|r| (r.code(), *r)), 2)
+}
+
+/// `haystack` contains `needle` (bytes; no substring-search machinery in the wasm build).
+pub(crate) fn has_part(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len().max(1))
+        .any(|w| w == needle.as_bytes())
 }
 
 /// Lower-case alphanumerics only: `US_West-2` and `uswest2` compare equal.

@@ -316,7 +316,8 @@ fn read_type(node: &Node, path: &str, issues: &mut Issues) -> Slot<ConnectorType
     if s == CONNECTOR_TYPE {
         return Slot::Valid(ConnectorType::AwsKinesis);
     }
-    let suggestion = (squash(s).contains("kinesis")).then(|| CONNECTOR_TYPE.to_string());
+    let suggestion =
+        crate::regions::has_part(&squash(s), "kinesis").then(|| CONNECTOR_TYPE.to_string());
     issues.error(
         "type.invalid",
         path,
@@ -992,18 +993,47 @@ fn report_duplicates(members: &[Member], parent: &str, issues: &mut Issues) {
             }
         }
     } else {
-        // Sort positions by key (stable, so the first occurrence leads), report the later ones
-        // in input order.
-        let mut order: Vec<usize> = (0..members.len()).collect();
-        order.sort_by(|&a, &b| members[a].key.cmp(&members[b].key));
-        let mut later: Vec<usize> = order
-            .windows(2)
-            .filter(|w| members[w[0]].key == members[w[1]].key)
-            .map(|w| w[1])
-            .collect();
-        later.sort_unstable();
-        for i in later {
-            report(&members[i]);
+        let mut seen = KeySet::with_capacity(members.len());
+        for m in members {
+            if !seen.insert(&m.key, false) {
+                report(m);
+            }
+        }
+    }
+}
+
+/// A set of strings for duplicate checks on large inputs: open addressing with FNV-1a, so
+/// the wasm build carries neither a hasher nor a sort (a hostile object may have a million keys).
+struct KeySet<'k> {
+    slots: Vec<Option<&'k str>>,
+}
+
+impl<'k> KeySet<'k> {
+    fn with_capacity(n: usize) -> Self {
+        KeySet {
+            slots: vec![None; (n * 2).next_power_of_two().max(16)],
+        }
+    }
+
+    /// False when `key` (ASCII case-insensitively, with `fold`) was already there.
+    fn insert(&mut self, key: &'k str, fold: bool) -> bool {
+        let norm = |b: u8| if fold { b.to_ascii_lowercase() } else { b };
+        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(norm(b))).wrapping_mul(0x100_0000_01b3)
+        });
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            match self.slots[i] {
+                None => {
+                    self.slots[i] = Some(key);
+                    return true;
+                }
+                Some(k) if (fold && k.eq_ignore_ascii_case(key)) || (!fold && k == key) => {
+                    return false
+                }
+                Some(_) => i = (i + 1) & mask,
+            }
         }
     }
 }
@@ -1103,20 +1133,18 @@ pub(crate) fn check_context(fields: &Fields, ctx: &Ctx, creating: bool, issues: 
                 );
             }
         }
-        let mut distinct: Vec<String> = ctx
+        let mut seen = KeySet::with_capacity(ctx.existing_ids.len());
+        let distinct = ctx
             .existing_ids
             .iter()
-            .map(|e| e.to_ascii_lowercase())
-            .collect();
-        distinct.sort_unstable();
-        distinct.dedup();
-        if distinct.len() >= MAX_CONNECTORS {
+            .filter(|e| seen.insert(e, true))
+            .count();
+        if distinct >= MAX_CONNECTORS {
             issues.error(
                 "app.connector_limit",
                 "",
                 format!(
-                    "The app already holds {} connectors; an app holds at most {MAX_CONNECTORS}.",
-                    distinct.len()
+                    "The app already holds {distinct} connectors; an app holds at most {MAX_CONNECTORS}."
                 ),
                 Params {
                     max: Some(MAX_CONNECTORS as i64),
@@ -1272,5 +1300,34 @@ mod tests {
             Integer::Unsafe
         );
         assert_eq!(integer_value("1e-400"), Integer::Fraction);
+    }
+}
+
+#[cfg(test)]
+mod duplicate_tests {
+    #[test]
+    fn duplicates_in_large_objects_are_all_reported_in_order() {
+        let mut keys: Vec<String> = (0..40).map(|i| format!("\"k{i:02}\":1")).collect();
+        keys.push("\"k07\":2".into());
+        keys.push("\"k33\":2".into());
+        keys.push("\"k07\":3".into());
+        let text = format!("{{{}}}", keys.join(","));
+        let result = crate::validate_create_json(&text, &crate::Context::default());
+        let dups: Vec<&str> =
+            result.errors.iter().filter(|i| i.code == "input.duplicate_key").map(|i| i.path.as_str()).collect();
+        assert_eq!(dups, ["/k07", "/k33", "/k07"]);
+    }
+
+    #[test]
+    fn the_connector_limit_counts_distinct_ids_case_insensitively() {
+        let ids: Vec<String> = (0..9).map(|i| format!("dc{i}")).chain(["DC0".into(), "dc0".into()]).collect();
+        let ctx = crate::Context { existing_ids: ids.clone(), ..Default::default() };
+        let seed = serde_json::json!({"type":"aws-kinesis","id":"new1","credentials":{"user":"AKIAIOSFODNN7EXAMPLE","password":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},"region":"us-west-2","stream":"s","shards":1,"maxRecordsPerShardPerSecond":1,"maxBytesPerShardPerSecond":1});
+        assert!(crate::validate_create(&seed, &ctx).valid, "9 distinct ids leave room for one more");
+        let mut ids = ids;
+        ids.push("dc9".into());
+        let ctx = crate::Context { existing_ids: ids, ..Default::default() };
+        let result = crate::validate_create(&seed, &ctx);
+        assert_eq!(result.errors.iter().map(|i| i.code).collect::<Vec<_>>(), ["app.connector_limit"]);
     }
 }

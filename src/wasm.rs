@@ -7,7 +7,7 @@
 
 use std::cell::RefCell;
 
-use serde::Serialize;
+use crate::write::WriteJson;
 
 use crate::issues::Issues;
 use crate::json::{self, Node};
@@ -79,11 +79,8 @@ unsafe fn take(ptr: *mut u8, len: usize) -> Option<String> {
     )
 }
 
-fn write_json<T: Serialize>(out: &mut Vec<u8>, value: &T) {
-    if serde_json::to_writer(&mut *out, value).is_err() {
-        out.clear();
-        out.extend_from_slice(br#"{"valid":false,"errors":[],"warnings":[]}"#);
-    }
+fn write_json<T: WriteJson>(out: &mut Vec<u8>, value: &T) {
+    value.write_json(out);
 }
 
 /// Parse an argument the glue serialized from a JS value (markers allowed).
