@@ -1,7 +1,10 @@
 # stream/: the native crate (binary kinesis-connector). Included by the top Makefile.
 #   make stream-build   debug build of the binary
-#   make stream-test    clippy -D warnings, unit tests, emulator integration tests (kinesis-mock)
-#   make stream-bench   pipeline records/s, end-to-end drain vs the JS SDK, peak RSS (release-native)
+#   make stream-test    clippy -D warnings, unit tests, emulator integration tests (kinesis-mock):
+#                       consume, produce (stream/tests/produce.rs) and scripts/demo.sh with
+#                       DEMO_NO_SERVE=1 (stream/tests/demo.rs)
+#   make stream-bench   pipeline records/s, end-to-end drain vs the JS SDK, peak RSS; producer
+#                       throughput vs a JS PutRecords loop, records per request, per-shard rate
 
 STREAM_CARGO ?= cargo
 STREAM_PKG := -p kinesis-connector-stream
@@ -27,3 +30,4 @@ stream-release:
 stream-bench: stream-release
 	$(STREAM_CARGO) bench $(STREAM_PKG) --profile release-native --bench pipeline
 	NODE_NO_WARNINGS=1 node tests/stream/bench-e2e.mjs $(STREAM_RELEASE_BIN) 20000
+	NODE_NO_WARNINGS=1 node tests/stream/bench-produce.mjs $(STREAM_RELEASE_BIN) 5000
