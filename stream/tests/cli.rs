@@ -48,9 +48,16 @@ fn validate_exit_codes_and_locations() {
     assert_eq!(kc(&["validate"], None).status.code(), Some(2), "usage");
     assert_eq!(kc(&["frobnicate"], None).status.code(), Some(2), "usage");
     assert_eq!(
-        kc(&["produce", "--config", "x"], None).status.code(),
+        kc(&["produce"], None).status.code(),
         Some(2),
-        "not yet available"
+        "produce without --config is a usage error"
+    );
+    assert_eq!(
+        kc(&["produce", "--config", "/nonexistent/x.json"], None)
+            .status
+            .code(),
+        Some(1),
+        "an unreadable config is invalid input"
     );
 }
 
