@@ -558,10 +558,7 @@ fn read_region(node: &Node, path: &str, issues: &mut Issues) -> Slot<Region> {
     issues.error(
         "region.unknown",
         path,
-        format!("\"{}\" is not a supported region{hint}", clip(s))
-            .trim_end_matches('.')
-            .to_string()
-            + ".",
+        format!("\"{}\" is not a supported region{hint}", clip(s)),
         Params {
             suggestion: suggestion.map(|r| r.code().to_string()),
             ..Params::default()
@@ -1313,21 +1310,40 @@ mod duplicate_tests {
         keys.push("\"k07\":3".into());
         let text = format!("{{{}}}", keys.join(","));
         let result = crate::validate_create_json(&text, &crate::Context::default());
-        let dups: Vec<&str> =
-            result.errors.iter().filter(|i| i.code == "input.duplicate_key").map(|i| i.path.as_str()).collect();
+        let dups: Vec<&str> = result
+            .errors
+            .iter()
+            .filter(|i| i.code == "input.duplicate_key")
+            .map(|i| i.path.as_str())
+            .collect();
         assert_eq!(dups, ["/k07", "/k33", "/k07"]);
     }
 
     #[test]
     fn the_connector_limit_counts_distinct_ids_case_insensitively() {
-        let ids: Vec<String> = (0..9).map(|i| format!("dc{i}")).chain(["DC0".into(), "dc0".into()]).collect();
-        let ctx = crate::Context { existing_ids: ids.clone(), ..Default::default() };
+        let ids: Vec<String> = (0..9)
+            .map(|i| format!("dc{i}"))
+            .chain(["DC0".into(), "dc0".into()])
+            .collect();
+        let ctx = crate::Context {
+            existing_ids: ids.clone(),
+            ..Default::default()
+        };
         let seed = serde_json::json!({"type":"aws-kinesis","id":"new1","credentials":{"user":"AKIAIOSFODNN7EXAMPLE","password":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},"region":"us-west-2","stream":"s","shards":1,"maxRecordsPerShardPerSecond":1,"maxBytesPerShardPerSecond":1});
-        assert!(crate::validate_create(&seed, &ctx).valid, "9 distinct ids leave room for one more");
+        assert!(
+            crate::validate_create(&seed, &ctx).valid,
+            "9 distinct ids leave room for one more"
+        );
         let mut ids = ids;
         ids.push("dc9".into());
-        let ctx = crate::Context { existing_ids: ids, ..Default::default() };
+        let ctx = crate::Context {
+            existing_ids: ids,
+            ..Default::default()
+        };
         let result = crate::validate_create(&seed, &ctx);
-        assert_eq!(result.errors.iter().map(|i| i.code).collect::<Vec<_>>(), ["app.connector_limit"]);
+        assert_eq!(
+            result.errors.iter().map(|i| i.code).collect::<Vec<_>>(),
+            ["app.connector_limit"]
+        );
     }
 }

@@ -22,7 +22,10 @@ pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let mut rest = s.as_bytes();
     // Copy runs that need no escape in one go; most strings are a single run.
-    while let Some(i) = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20) {
+    while let Some(i) = rest
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+    {
         out.extend_from_slice(&rest[..i]);
         let b = rest[i];
         match b {
