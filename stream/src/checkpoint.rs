@@ -52,6 +52,16 @@ pub enum CheckpointError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("another consumer is using the checkpoints in {path} (its lock is held); run one consumer per state directory and stream")]
+    Locked { path: PathBuf },
+}
+
+/// Held while a consumer uses a checkpoint file; dropping it (or the process dying, even by
+/// `kill -9`) releases the lock. Two consumers writing one file would each overwrite the
+/// other's progress, and records could then be skipped on a restart.
+#[derive(Debug)]
+pub struct StoreLock {
+    _file: fs::File,
 }
 
 #[derive(Debug)]
@@ -66,6 +76,31 @@ impl CheckpointStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Take the exclusive lock of this checkpoint file (an OS file lock on `<file>.lock`).
+    pub fn lock(&self) -> Result<StoreLock, CheckpointError> {
+        let path = self.path.with_extension("json.lock");
+        let err = |source| CheckpointError::Write {
+            path: path.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(err)?;
+        }
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(err)?;
+        match file.try_lock() {
+            Ok(()) => Ok(StoreLock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => Err(CheckpointError::Locked {
+                path: self.path.clone(),
+            }),
+            Err(fs::TryLockError::Error(source)) => Err(err(source)),
+        }
     }
 
     /// The saved checkpoints; `None` when nothing was ever saved for this stream.
@@ -116,6 +151,18 @@ impl CheckpointStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_consumer_cannot_take_the_lock_until_the_first_lets_go() {
+        let dir = std::env::temp_dir().join(format!("kc-lock-{}", std::process::id()));
+        let store = CheckpointStore::new(dir.join("checkpoints-us-west-2-s.json"));
+        let first = store.lock().expect("first lock");
+        assert!(matches!(store.lock(), Err(CheckpointError::Locked { .. })));
+        drop(first);
+        let again = store.lock().expect("free again");
+        drop(again);
+        let _ = fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn save_then_load() {

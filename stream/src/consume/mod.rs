@@ -307,6 +307,7 @@ pub async fn run_session<A: KinesisApi>(
     let span = info_span!("consume", connector_id = %connector.id, stream = %connector.stream);
     async {
         let store = CheckpointStore::new(options.checkpoint_path(connector));
+        let _lock = store.lock()?;
         let saved = store.load()?;
         info!(checkpoints = %store.path().display(), resumed = saved.is_some(), "starting");
         let method = load_method(connector, options)?;
