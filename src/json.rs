@@ -548,7 +548,12 @@ pub fn resolve<'n, 'a>(root: &'n Node<'a>, pointer: &str) -> Option<&'n Node<'a>
 /// The 1-based line and column where the value at `pointer` starts in `text`; for a pointer to a
 /// missing member, the place of its parent object.
 pub fn locate(text: &str, pointer: &str) -> Option<(usize, usize)> {
-    let root = parse(text).ok()?;
+    let root = match parse(text) {
+        Ok(root) => root,
+        // Reading stopped at a too-deep value: its place is where reading stopped.
+        Err(e) if e.too_deep.as_deref() == Some(pointer) => return Some((e.line, e.column)),
+        Err(_) => return None,
+    };
     let mut pointer = pointer;
     loop {
         if let Some(node) = resolve(&root, pointer) {
@@ -752,5 +757,8 @@ mod tests {
         assert_eq!(locate(text, "/credentials/user"), Some((3, 13)));
         assert_eq!(locate(text, "/credentials/password"), Some((2, 18)));
         assert_eq!(locate(text, ""), Some((1, 1)));
+        let deep = format!("{{\n\"a\": {}{}}}", "[".repeat(100), "]".repeat(100));
+        let pointer = format!("/a{}", "/0".repeat(MAX_DEPTH - 1));
+        assert_eq!(locate(&deep, &pointer), Some((2, 6 + MAX_DEPTH - 1)));
     }
 }
