@@ -1,7 +1,8 @@
 //! Records/s per core through the consume pipeline without the network: KPL de-aggregation,
 //! the processing method, NDJSON out (into a buffer that is "flushed" by clearing it).
 //!
-//! `cargo bench -p kinesis-connector-stream --profile release-native --bench pipeline`
+//! `cargo bench -p kinesis-connector-stream --profile release-native --bench pipeline [-- FILTER]`
+//! (only the cases whose name contains FILTER, e.g. `method`).
 #![allow(clippy::unwrap_used, reason = "benchmark")]
 
 use kinesis_stream::kinesis::KinesisRecord;
@@ -57,7 +58,15 @@ fn aggregated(
         .collect()
 }
 
+/// The first argument that is not an option (cargo passes `--bench`).
+fn filter() -> Option<String> {
+    std::env::args().skip(1).find(|a| !a.starts_with('-'))
+}
+
 fn measure(name: &str, input: &[KinesisRecord], method: Option<&str>) {
+    if filter().is_some_and(|f| !name.contains(&f)) {
+        return;
+    }
     let runner =
         method.map(|src| MethodRunner::from_source("bench", src, MethodLimits::default()).unwrap());
     let mut pipeline = Pipeline::new(runner);
@@ -89,7 +98,11 @@ const SMALL_METHOD: &str =
 const DATA_VALUE_METHOD: &str = "function preprocessor(value) {\n  if (value.destination.property.name !== 'temperature') return null;\n  return { device_context: value.destination.object, event: { feed_id: value.feedId, event_type: 'temperature', time: value.serverTime, property_name: value.destination.property.name, property_new_value: value.value } };\n}";
 
 fn main() {
-    let n = 1_000_000;
+    // `PIPELINE_RECORDS` scales the run down, e.g. for callgrind.
+    let n: usize = std::env::var("PIPELINE_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let small = records(n, &small_value);
     measure("small JSON (50 B), no method", &small, None);
     measure(
@@ -104,7 +117,7 @@ fn main() {
         &records(n, &|i| format!("\u{1}bin{i:046}")),
         None,
     );
-    let m = 300_000;
+    let m = n * 3 / 10;
     measure("small JSON, small method", &small[..m], Some(SMALL_METHOD));
     measure(
         "Data Value JSON, reshaping method",
