@@ -3,9 +3,10 @@
 //! The method runs in an embedded QuickJS engine (rquickjs) with only the language's own built-ins:
 //! no module loader, no `std`/`os` modules, hence no file, process or network access. Every call
 //! has a wall-clock limit enforced by QuickJS's interrupt handler, and the heap and stack are
-//! capped, so a runaway method costs one record, not the stream. Values cross as JSON text
-//! (`JSON.parse` / `JSON.stringify` inside the engine), which is both the cheapest path and exactly
-//! what the platform's methods see. Used by `consume` and, later, `produce`.
+//! capped, so a runaway method costs one record, not the stream. The value goes in as JSON text
+//! parsed by the engine's own `JSON.parse` (exactly what the platform's methods see); the result
+//! comes back written from the JS object by `write_json`, byte for byte what `JSON.stringify`
+//! gives (which remains the fallback for anything but plain data). Used by `consume` and `produce`.
 
 use rquickjs::{Context, Ctx, Function, Persistent, Runtime, Value};
 use std::cell::Cell;
