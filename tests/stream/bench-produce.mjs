@@ -1,14 +1,18 @@
 // Producer benchmarks against kinesis-mock (each measurement on a fresh stream: the emulator's
 // PutRecords slows down as a stream fills):
 //  1. throughput of `kinesis-connector produce` (no method, high rate limits) against a plain
-//     @aws-sdk/client-kinesis PutRecords loop (500 per request, sequential) in the same run;
+//     @aws-sdk/client-kinesis PutRecords loop (500 per request, sequential) in the same run, on a
+//     warmed-up emulator;
 //  2. records per PutRecords request under that backlog (target >= 95% of 500);
 //  3. achieved per-shard rate against the configured one over 10 s of steady state, from the
 //     arrival timestamps read back by the JS SDK (target within +-5%).
 //
-//   node tests/stream/bench-produce.mjs path/to/kinesis-connector [records]
+//   node tests/stream/bench-produce.mjs path/to/kinesis-connector [records] [--rounds N]
+//       [--compare path/to/other-kinesis-connector] [--throughput-only]
+// With --rounds N the throughput measurement is repeated N times, the runs interleaved
+// (ours, [other,] JS loop, ours, ...) on fresh streams, and the median of each is reported.
 import {
-  KinesisClient, CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand,
+  KinesisClient, CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand,
   ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -19,8 +23,14 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const binary = resolve(process.argv[2]);
-const total = Number(process.argv[3] ?? 5000);
+const args = process.argv.slice(2);
+const flag = (name) => { const i = args.indexOf(name); if (i < 0) return undefined; const [, v] = args.splice(i, 2); return v; };
+const rounds = Number(flag('--rounds') ?? 1);
+const compare = flag('--compare');
+const throughputOnly = args.includes('--throughput-only') && args.splice(args.indexOf('--throughput-only'), 1);
+const binary = resolve(args[0]);
+const total = Number(args[1] ?? 5000);
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const freePort = () => new Promise((res) => { const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }); });
@@ -48,6 +58,9 @@ const client = new KinesisClient({
 });
 const dir = mkdtempSync(join(tmpdir(), 'kc-bench-produce-'));
 
+// The emulator allows 50 shards in all: streams are deleted once measured.
+const deleteStream = (name) => client.send(new DeleteStreamCommand({ StreamName: name }));
+
 async function createStream(name, shards) {
   await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
   while ((await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary.StreamStatus !== 'ACTIVE') await sleep(100);
@@ -59,15 +72,15 @@ function dataValues(count) {
   return file;
 }
 
-function produce(stream, shards, input, recordsPerSecond) {
+function produce(stream, shards, input, recordsPerSecond, bin = binary) {
   const config = join(dir, `${stream}.json`);
   writeFileSync(config, JSON.stringify({
     type: 'aws-kinesis', id: 'bench', credentials: { user: 'AKIAIOSFODNN7EXAMPLE', password: secret },
     region: 'us-east-1', stream, shards, maxRecordsPerShardPerSecond: recordsPerSecond, maxBytesPerShardPerSecond: 10485760 }));
   const started = process.hrtime.bigint();
-  const out = execFileSync(binary, ['produce', '--config', config, '--input', input, '--endpoint-url', endpoint,
+  const out = execFileSync(bin, ['produce', '--config', config, '--input', input, '--endpoint-url', endpoint,
     '--dead-letter', join(dir, `${stream}-dead.ndjson`), '--stats-interval', '0', '--format', 'json'],
-  { env: { ...process.env, KINESIS_CONNECTOR_LOG: 'error' }, maxBuffer: 1 << 26 });
+  { env: { KINESIS_CONNECTOR_LOG: 'error', ...process.env }, maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { seconds, summary: JSON.parse(out) };
 }
@@ -106,28 +119,64 @@ async function arrivals(stream) {
 try {
   // 1 + 2: throughput and batch fill under a backlog (4 shards, limits far above the load).
   const input = dataValues(total);
-  await createStream('ours', 4);
-  await createStream('reference', 4);
-  const ours = produce('ours', 4, input, 100000);
-  const reference = await referencePut('reference', input);
-  const oursRate = total / ours.seconds;
+  // The emulator runs on Node: its PutRecords gets much faster as its JIT warms up, so whoever
+  // went first on a cold emulator would lose. Warm it up first, then alternate the order.
+  for (let i = 0; i < 2; i++) {
+    await createStream(`warmup-${i}`, 4);
+    await referencePut(`warmup-${i}`, input);
+    await client.send(new ListShardsCommand({ StreamName: `warmup-${i}` }));
+    await deleteStream(`warmup-${i}`);
+  }
+  const runs = { ours: [], other: [], reference: [] };
+  let summary;
+  for (let round = 0; round < rounds; round++) {
+    await createStream(`ours-${round}`, 4);
+    await createStream(`reference-${round}`, 4);
+    if (compare) await createStream(`other-${round}`, 4);
+    // Rotate the order, so none always meets a fresher emulator.
+    const steps = [
+      async () => {
+        const ours = produce(`ours-${round}`, 4, input, 100000);
+        summary = ours.summary;
+        runs.ours.push(ours.seconds);
+      },
+      async () => { runs.reference.push(await referencePut(`reference-${round}`, input)); },
+    ];
+    if (compare) steps.push(async () => { runs.other.push(produce(`other-${round}`, 4, input, 100000, resolve(compare)).seconds); });
+    for (let i = 0; i < steps.length; i++) await steps[(i + round) % steps.length]();
+    for (const name of ['ours', 'reference', ...(compare ? ['other'] : [])]) await deleteStream(`${name}-${round}`);
+    if (rounds > 1) {
+      console.log(`  round ${round + 1}: kinesis-connector ${runs.ours[round].toFixed(2)} s` +
+        (compare ? `, ${compare} ${runs.other[round].toFixed(2)} s` : '') + `, JS loop ${runs.reference[round].toFixed(2)} s`);
+    }
+  }
+  const oursSeconds = median(runs.ours);
+  const reference = median(runs.reference);
+  const oursRate = total / oursSeconds;
   const refRate = total / reference;
-  console.log(`produce ${total} Data Values (4 shards): kinesis-connector ${ours.seconds.toFixed(2)} s (${oursRate.toFixed(0)} records/s, process start to exit), ` +
+  const of = rounds > 1 ? ` (median of ${rounds} interleaved runs)` : '';
+  console.log(`produce ${total} Data Values (4 shards)${of}: kinesis-connector ${oursSeconds.toFixed(2)} s (${oursRate.toFixed(0)} records/s, process start to exit), ` +
     `@aws-sdk/client-kinesis PutRecords loop ${reference.toFixed(2)} s (${refRate.toFixed(0)} records/s) -> ${(oursRate / refRate).toFixed(2)}x`);
-  const perRequest = ours.summary.sent / ours.summary.requests;
-  console.log(`records per PutRecords request under a backlog: ${perRequest.toFixed(1)} (${ours.summary.requests} requests; ${(perRequest / 5).toFixed(1)}% of 500, target >= 95%)`);
+  if (compare) {
+    const other = median(runs.other);
+    console.log(`  ${compare}: ${other.toFixed(2)} s (${(total / other).toFixed(0)} records/s) -> ${(reference / other).toFixed(2)}x`);
+  }
+  const perRequest = summary.sent / summary.requests;
+  console.log(`records per PutRecords request under a backlog: ${perRequest.toFixed(1)} (${summary.requests} requests; ${(perRequest / 5).toFixed(1)}% of 500, target >= 95%)`);
 
-  // 3: per-shard rate, 1 shard at 300 records/s for 12 s; steady state = 10 s after the first.
-  const rate = 300;
-  await createStream('rate', 1);
-  const rateInput = dataValues(rate * 12);
-  produce('rate', 1, rateInput, rate);
-  const times = await arrivals('rate');
-  const t0 = times[0] + 1000;
-  const inWindow = times.filter((t) => t >= t0 && t < t0 + 10000).length;
-  const achieved = inWindow / 10;
-  console.log(`per-shard rate over 10 s (1 shard, maxRecordsPerShardPerSecond ${rate}): ${achieved.toFixed(1)} records/s ` +
-    `(${((achieved / rate - 1) * 100).toFixed(1)}% off, target within +-5%)`);
+  if (!throughputOnly) {
+    // 3: per-shard rate, 1 shard at 300 records/s for 12 s; steady state = 10 s after the first.
+    const rate = 300;
+    await createStream('rate', 1);
+    const rateInput = dataValues(rate * 12);
+    produce('rate', 1, rateInput, rate);
+    const times = await arrivals('rate');
+    const t0 = times[0] + 1000;
+    const inWindow = times.filter((t) => t >= t0 && t < t0 + 10000).length;
+    const achieved = inWindow / 10;
+    console.log(`per-shard rate over 10 s (1 shard, maxRecordsPerShardPerSecond ${rate}): ${achieved.toFixed(1)} records/s ` +
+      `(${((achieved / rate - 1) * 100).toFixed(1)}% off, target within +-5%)`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
   cleanup();

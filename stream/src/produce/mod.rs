@@ -8,10 +8,12 @@
 //!                                                                  and ≤ 5 MiB, failed entries retried,
 //!                                                                  final failures → dead letter
 //! ```
-//! Both stages run on one thread (`tokio::join!`; the method engine is not `Send`). Memory is
-//! bounded: the channel holds at most `CHANNEL` records and the sender takes more only while its
-//! queues are under `queue_records` and `queue_bytes`, so a slow stream stops the reading of the
-//! input (backpressure) instead of growing a queue.
+//! Both stages run on one thread (`tokio::join!`; the method engine is not `Send`), and so do
+//! the up to `max_in_flight` PutRecords requests in flight (a shard in at most one of them).
+//! Memory is bounded: the channel holds at most `CHANNEL` records and the sender takes more only
+//! while its queues (not counting the requests in flight) are under `queue_records` and
+//! `queue_bytes`, so a slow stream stops the reading of the input (backpressure) instead of
+//! growing a queue.
 //!
 //! Every line read ends in exactly one of: sent, filtered (the method returned null), or
 //! dead-lettered; `Summary` counts them and `read == sent + filtered + dead_lettered` holds at
@@ -70,6 +72,8 @@ pub struct ProduceOptions {
     pub queue_bytes: usize,
     /// How long a partly filled batch may wait for the rate budget to admit more records.
     pub linger: Duration,
+    /// PutRecords requests in flight at once (a shard is in at most one of them).
+    pub max_in_flight: usize,
 }
 
 impl ProduceOptions {
@@ -87,6 +91,7 @@ impl ProduceOptions {
             queue_records: 4 * MAX_REQUEST_RECORDS,
             queue_bytes: 4 * MAX_REQUEST_BYTES,
             linger: Duration::from_millis(100),
+            max_in_flight: 4,
         }
     }
 }

@@ -1,5 +1,11 @@
 //! The sending side: per-shard queues, write budgets, PutRecords batches, retries of the failed
 //! entries only, and the dead-letter file (the single writer of it).
+//!
+//! Up to `max_in_flight` PutRecords requests are in flight at once, each on a task of its own
+//! (a `LocalSet`: everything stays on the one thread). A shard is in at most one request in
+//! flight, so a shard's records still leave in order: a batch takes records only from shards
+//! with no request in flight, and under a backlog it takes them shard by shard (oldest first),
+//! so that concurrent requests serve different shards.
 
 use super::{
     Item, Prepared, ProduceError, ProduceOptions, ShardMap, Summary, MAX_REQUEST_BYTES,
@@ -7,11 +13,11 @@ use super::{
 };
 use crate::backoff::Backoff;
 use crate::deadletter::DeadLetter;
-use crate::kinesis::{ApiError, Connection, ProducerApi};
+use crate::kinesis::{ApiError, Connection, ProducerApi, PutOutcome};
 use crate::output::push_json_string;
 use crate::ratelimit::{TokioClock, WriteBudget};
 use kinesis_connector::Connector;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +51,9 @@ pub(crate) struct Sender<'o, C> {
     options: &'o ProduceOptions,
     config: watch::Receiver<Arc<Connector>>,
     rx: mpsc::Receiver<Item>,
+    /// Finished requests, from their tasks.
+    done_rx: mpsc::UnboundedReceiver<Done>,
+    done_tx: mpsc::UnboundedSender<Done>,
     /// Cancelled by shutdown (the reader then stops); the sender cancels it on a fatal error.
     stop_reading: CancellationToken,
     connect: C,
@@ -59,8 +68,15 @@ struct State<'o, A> {
     queues: BTreeMap<String, ShardQueue>,
     /// Records waiting for a shard map (after a reconnect).
     orphans: Vec<Queued>,
+    /// Every record held: queued, in the batch being built, or in flight.
     queued: usize,
     queued_bytes: usize,
+    /// Requests in flight, their records and bytes, and the shards they hold.
+    in_flight: usize,
+    flying: usize,
+    flying_bytes: usize,
+    busy: BTreeSet<String>,
+    done_tx: mpsc::UnboundedSender<Done>,
     stale: bool,
     last_refresh: Option<Instant>,
     pause_until: Option<Instant>,
@@ -79,10 +95,18 @@ struct State<'o, A> {
 }
 
 /// A batch taken from the queues: (predicted shard, record).
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Batch {
     entries: Vec<(String, Queued)>,
     bytes: usize,
+    /// The shards it holds records of.
+    shards: Vec<String>,
+}
+
+/// A request that came back.
+struct Done {
+    batch: Batch,
+    result: Result<Vec<PutOutcome>, ApiError>,
 }
 
 enum Fill {
@@ -105,10 +129,13 @@ where
         stop_reading: CancellationToken,
         connect: C,
     ) -> Self {
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
         Self {
             options,
             config,
             rx,
+            done_rx,
+            done_tx,
             stop_reading,
             connect,
         }
@@ -128,6 +155,11 @@ where
                 orphans: Vec::new(),
                 queued: 0,
                 queued_bytes: 0,
+                in_flight: 0,
+                flying: 0,
+                flying_bytes: 0,
+                busy: BTreeSet::new(),
+                done_tx: self.done_tx.clone(),
                 stale: true,
                 last_refresh: None,
                 pause_until: None,
@@ -142,7 +174,9 @@ where
                 stats_sent: 0,
                 stats_bytes: 0,
             };
-            let result = self.main_loop(&mut st).await;
+            // The requests' tasks run on this thread, beside the loop.
+            let local = tokio::task::LocalSet::new();
+            let result = local.run_until(self.main_loop(&mut st)).await;
             // Whatever happened, what is counted as dead-lettered is on disk.
             st.flush_dead()?;
             result?;
@@ -160,37 +194,51 @@ where
 
     async fn main_loop(&mut self, st: &mut State<'o, A>) -> Result<(), ProduceError> {
         let watching = self.options.watch;
+        let max_in_flight = self.options.max_in_flight.max(1);
         loop {
             self.intake(st)?;
-            if self.config.has_changed().unwrap_or(false) {
+            while let Ok(done) = self.done_rx.try_recv() {
+                st.complete(done);
+            }
+            // A new config (and a new shard map) applies once nothing is in flight.
+            let drained = st.in_flight == 0;
+            let config_pending = self.config.has_changed().unwrap_or(false);
+            if config_pending && drained {
                 let new = Arc::clone(&self.config.borrow_and_update());
                 self.reconfigure(st, new).await;
             }
+            let config_pending = config_pending && !drained;
             st.flush_dead()?;
             st.maybe_stats();
             if let Some(reason) = st.fatal.clone() {
-                // Nothing can be sent: stop reading, and dead-letter what was already read.
+                // Nothing can be sent: stop reading, and dead-letter what was already read
+                // (and, as they come back, what was in flight).
                 self.stop_reading.cancel();
                 st.dead_letter_all(&reason);
-                if !st.input_open {
-                    return Ok(());
-                }
-                match self.rx.recv().await {
-                    Some(item) => st.take(item),
-                    None => st.input_open = false,
-                }
-                continue;
-            }
-            if st.queued == 0 {
-                if !st.input_open {
+                if !st.input_open && drained {
                     return Ok(());
                 }
                 tokio::select! {
-                    item = self.rx.recv() => match item {
+                    item = self.rx.recv(), if st.input_open => match item {
                         Some(item) => st.take(item),
                         None => st.input_open = false,
                     },
-                    _ = self.config.changed(), if watching => {}
+                    Some(done) = self.done_rx.recv(), if !drained => st.complete(done),
+                }
+                continue;
+            }
+            if st.queued == st.flying {
+                // Nothing waits to be sent.
+                if !st.input_open && drained {
+                    return Ok(());
+                }
+                tokio::select! {
+                    item = self.rx.recv(), if st.input_open => match item {
+                        Some(item) => st.take(item),
+                        None => st.input_open = false,
+                    },
+                    Some(done) = self.done_rx.recv(), if !drained => st.complete(done),
+                    _ = self.config.changed(), if watching && drained => {}
                 }
                 continue;
             }
@@ -201,24 +249,60 @@ where
                 }
                 tokio::select! {
                     _ = self.stop_reading.cancelled() => {}
-                    _ = self.config.changed() => {}
+                    _ = self.config.changed(), if drained => {}
+                    Some(done) = self.done_rx.recv(), if !drained => st.complete(done),
                 }
                 continue;
             }
-            if let Some(until) = st.pause_until.take() {
-                tokio::time::sleep_until(until).await;
+            if let Some(until) = st.pause_until {
+                if Instant::now() < until {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(until) => st.pause_until = None,
+                        Some(done) = self.done_rx.recv(), if !drained => st.complete(done),
+                    }
+                    continue;
+                }
+                st.pause_until = None;
             }
-            if st.map.is_empty()
+            let refresh = st.map.is_empty()
                 || (st.stale
                     && st
                         .last_refresh
-                        .is_none_or(|t| t.elapsed() >= REFRESH_INTERVAL))
-            {
-                st.refresh().await;
+                        .is_none_or(|t| t.elapsed() >= REFRESH_INTERVAL));
+            if refresh || config_pending || st.in_flight >= max_in_flight {
+                if refresh && drained {
+                    st.refresh().await;
+                    continue;
+                }
+                // Wait for a request to come back (before a new shard map or config applies,
+                // all of them), taking input meanwhile.
+                let room = st.input_open && st.has_room();
+                tokio::select! {
+                    Some(done) = self.done_rx.recv(), if !drained => st.complete(done),
+                    item = self.rx.recv(), if room => match item {
+                        Some(item) => st.take(item),
+                        None => st.input_open = false,
+                    },
+                }
                 continue;
             }
             let mut batch = Batch::default();
             let linger_until = Instant::now() + self.options.linger;
+            // While more input may come (the reader shares this thread) and no shard free to send
+            // has a full batch waiting, wait for it up to the linger: a backlog then goes out in
+            // full batches, one shard each, which can be in flight together.
+            while st.input_open && st.has_room() && !st.full_batch_waiting() {
+                let flying = st.in_flight > 0;
+                tokio::select! {
+                    item = self.rx.recv() => match item {
+                        Some(item) => st.take(item),
+                        None => st.input_open = false,
+                    },
+                    Some(done) = self.done_rx.recv(), if flying => st.complete(done),
+                    _ = tokio::time::sleep_until(linger_until) => break,
+                }
+                self.intake(st)?;
+            }
             let wait = loop {
                 let fill = st.fill(&mut batch);
                 if batch.entries.len() >= MAX_REQUEST_RECORDS {
@@ -227,14 +311,18 @@ where
                 if self.intake(st)? > 0 {
                     continue;
                 }
+                let flying = st.in_flight > 0;
                 match fill {
                     Fill::Done if !batch.entries.is_empty() && st.input_open && st.has_room() => {
                         // More input may be on its way (the reader shares this thread): wait for
                         // it up to the linger, so a backlog goes out in full batches.
-                        match tokio::time::timeout_at(linger_until, self.rx.recv()).await {
-                            Ok(Some(item)) => st.take(item),
-                            Ok(None) => st.input_open = false,
-                            Err(_) => break None,
+                        tokio::select! {
+                            item = self.rx.recv() => match item {
+                                Some(item) => st.take(item),
+                                None => st.input_open = false,
+                            },
+                            Some(done) = self.done_rx.recv(), if flying => st.complete(done),
+                            _ = tokio::time::sleep_until(linger_until) => break None,
                         }
                     }
                     Fill::Done => break None,
@@ -243,25 +331,35 @@ where
                         if Instant::now() + wait > linger_until {
                             break None;
                         }
-                        tokio::time::sleep(wait).await;
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => {}
+                            Some(done) = self.done_rx.recv(), if flying => st.complete(done),
+                        }
                     }
                 }
             };
             if batch.entries.is_empty() {
-                // Everything is held back: wait for the budget, taking input meanwhile.
-                let wait = wait.unwrap_or(Duration::from_millis(1));
+                // Everything is held back (budget, retry delay, or a request in flight on its
+                // shard): wait for that, taking input meanwhile.
+                let flying = st.in_flight > 0;
+                let sleep = match wait {
+                    Some(wait) => wait,
+                    None if flying => Duration::MAX,
+                    None => Duration::from_millis(1),
+                };
                 let room = st.input_open && st.has_room();
                 tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
+                    _ = tokio::time::sleep(sleep), if sleep != Duration::MAX => {}
+                    Some(done) = self.done_rx.recv(), if flying => st.complete(done),
                     item = self.rx.recv(), if room => match item {
                         Some(item) => st.take(item),
                         None => st.input_open = false,
                     },
-                    _ = self.config.changed(), if watching => {}
+                    _ = self.config.changed(), if watching && !flying => {}
                 }
                 continue;
             }
-            st.send(batch).await;
+            st.launch(batch);
         }
     }
 
@@ -323,8 +421,11 @@ where
 }
 
 impl<A: ProducerApi> State<'_, A> {
+    /// Room for more input: the bounds hold for what is not in flight (in flight are at most
+    /// `max_in_flight` requests more).
     fn has_room(&self) -> bool {
-        self.queued < self.options.queue_records && self.queued_bytes < self.options.queue_bytes
+        self.queued - self.flying < self.options.queue_records
+            && self.queued_bytes - self.flying_bytes < self.options.queue_bytes
     }
 
     fn new_budget(&self) -> WriteBudget {
@@ -485,48 +586,67 @@ impl<A: ProducerApi> State<'_, A> {
         }
     }
 
-    /// Moves admitted records into `batch`, one per shard in turn so no shard starves the others.
+    /// Whether a shard with no request in flight has a full request's worth of records waiting.
+    fn full_batch_waiting(&self) -> bool {
+        self.queues
+            .iter()
+            .any(|(id, q)| q.records.len() >= MAX_REQUEST_RECORDS && !self.busy.contains(id))
+    }
+
+    /// Moves admitted records into `batch` from the shards with no request in flight, shard by
+    /// shard, the shard with the oldest waiting record first (so no shard starves the others).
+    /// Another shard joins a batch only when all its waiting records fit: a shard is not split
+    /// over two requests, so under a backlog each request serves one shard and several can be
+    /// in flight together.
     fn fill(&mut self, batch: &mut Batch) -> Fill {
         let now = Instant::now();
         let mut wait: Option<Duration> = None;
         let mut hold = |w: Duration| wait = Some(wait.map_or(w, |x: Duration| x.min(w)));
-        let mut blocked: Vec<bool> = vec![false; self.queues.len()];
-        loop {
-            let mut progress = false;
-            for (i, (id, queue)) in self.queues.iter_mut().enumerate() {
-                if blocked[i] || batch.entries.len() >= MAX_REQUEST_RECORDS {
-                    continue;
-                }
+        let mut order: Vec<(u64, &String)> = self
+            .queues
+            .iter()
+            .filter(|(id, _)| !self.busy.contains(*id))
+            .filter_map(|(id, queue)| queue.records.front().map(|head| (head.record.line, id)))
+            .collect();
+        order.sort_unstable();
+        let order: Vec<String> = order.into_iter().map(|(_, id)| id.clone()).collect();
+        for id in order {
+            let Some(queue) = self.queues.get_mut(&id) else {
+                continue;
+            };
+            if !batch.entries.is_empty()
+                && !batch.shards.contains(&id)
+                && queue.records.len() > MAX_REQUEST_RECORDS - batch.entries.len()
+            {
+                continue;
+            }
+            while batch.entries.len() < MAX_REQUEST_RECORDS {
                 let Some(head) = queue.records.front() else {
-                    blocked[i] = true;
-                    continue;
+                    break;
                 };
                 if let Some(at) = head.not_before.filter(|at| *at > now) {
                     hold(at - now);
-                    blocked[i] = true;
-                    continue;
+                    break;
                 }
                 let size = head.record.size();
                 if batch.bytes + size > MAX_REQUEST_BYTES {
-                    blocked[i] = true;
-                    continue;
+                    break;
                 }
                 match queue.budget.admit(size as u64) {
                     Ok(()) => {
                         if let Some(queued) = queue.records.pop_front() {
+                            if !batch.shards.contains(&id) {
+                                batch.shards.push(id.clone());
+                            }
                             batch.bytes += size;
                             batch.entries.push((id.clone(), queued));
-                            progress = true;
                         }
                     }
                     Err(w) => {
                         hold(w);
-                        blocked[i] = true;
+                        break;
                     }
                 }
-            }
-            if !progress {
-                break;
             }
         }
         match wait {
@@ -535,20 +655,52 @@ impl<A: ProducerApi> State<'_, A> {
         }
     }
 
-    /// One PutRecords request. Entries that fail are retried (alone, after their shard's
-    /// backoff) until `max_attempts`, then dead-lettered; a request that fails as a whole counts
-    /// as an attempt for each of its entries.
-    async fn send(&mut self, batch: Batch) {
-        let entries: Vec<(&str, &[u8])> = batch
-            .entries
-            .iter()
-            .map(|(_, q)| (q.record.key.as_str(), q.record.data.as_slice()))
-            .collect();
+    /// Sends `batch` as one PutRecords request on a task of its own; `complete` takes the
+    /// outcome.
+    fn launch(&mut self, batch: Batch) {
         self.summary.requests += 1;
-        debug!(records = entries.len(), bytes = batch.bytes, "PutRecords");
-        let result = self.api.put_records(&self.connector.stream, &entries).await;
-        drop(entries);
+        self.in_flight += 1;
+        self.flying += batch.entries.len();
+        self.flying_bytes += batch.bytes;
+        self.busy.extend(batch.shards.iter().cloned());
+        debug!(
+            records = batch.entries.len(),
+            bytes = batch.bytes,
+            in_flight = self.in_flight,
+            "PutRecords"
+        );
+        let api = self.api.clone();
+        let stream = self.connector.stream.clone();
+        let done = self.done_tx.clone();
+        tokio::task::spawn_local(async move {
+            let result = {
+                let entries: Vec<(&str, &[u8])> = batch
+                    .entries
+                    .iter()
+                    .map(|(_, q)| (q.record.key.as_str(), q.record.data.as_slice()))
+                    .collect();
+                api.put_records(&stream, &entries).await
+            };
+            // The loop holds the receiver until every request has come back.
+            let _ = done.send(Done { batch, result });
+        });
+    }
+
+    /// A request came back. Entries that fail are retried (alone, after their shard's backoff)
+    /// until `max_attempts`, then dead-lettered; a request that fails as a whole counts as an
+    /// attempt for each of its entries.
+    fn complete(&mut self, done: Done) {
+        let Done { batch, result } = done;
+        self.in_flight -= 1;
+        self.flying -= batch.entries.len();
+        self.flying_bytes -= batch.bytes;
+        for shard in &batch.shards {
+            self.busy.remove(shard);
+        }
         let mut retry: Vec<(String, Queued)> = Vec::new();
+        // After a whole-request failure every entry waits for the request's backoff (one delay,
+        // so they go out together again) instead of their shards' own.
+        let mut request_retry_at: Option<Instant> = None;
         match result {
             Ok(outcomes) => {
                 self.request_backoff.reset();
@@ -588,7 +740,9 @@ impl<A: ProducerApi> State<'_, A> {
             Err(error) if error.is_retryable() => {
                 let delay = self.request_backoff.next_delay();
                 warn!(error = %error, records = batch.entries.len(), delay_ms = delay.as_millis() as u64, "PutRecords failed; retrying");
-                self.pause_until = Some(Instant::now() + delay);
+                let at = Instant::now() + delay;
+                self.pause_until = Some(self.pause_until.map_or(at, |p| p.max(at)));
+                request_retry_at = Some(at);
                 for (predicted, mut queued) in batch.entries {
                     queued.attempts += 1;
                     queued.last_error = error.to_string();
@@ -606,7 +760,8 @@ impl<A: ProducerApi> State<'_, A> {
                 return;
             }
         }
-        // Back to the front of their queues, in their order, after the shard's backoff.
+        // Back to the front of their queues, in their order, after the shard's (or the
+        // request's) backoff.
         let now = Instant::now();
         let mut delays: BTreeMap<String, Instant> = BTreeMap::new();
         let mut orphans = Vec::new();
@@ -620,9 +775,9 @@ impl<A: ProducerApi> State<'_, A> {
                 continue;
             }
             let mut queued = queued;
-            let at = match delays.get(&shard) {
-                Some(at) => *at,
-                None => {
+            let at = match (request_retry_at, delays.get(&shard)) {
+                (Some(at), _) | (None, Some(&at)) => at,
+                (None, None) => {
                     let delay = self.queue(&shard).backoff.next_delay();
                     let at = now + delay;
                     delays.insert(shard.clone(), at);

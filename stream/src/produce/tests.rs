@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::kinesis::{ApiError, PutOutcome, ShardRange};
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 use tokio::time::Instant;
 
@@ -22,6 +23,8 @@ struct FakeState {
     list_calls: u32,
     /// After this many requests, the stream has been resharded into these shards.
     reshard_after: Option<(usize, Vec<ShardRange>)>,
+    /// How long each PutRecords takes.
+    latency: Duration,
 }
 
 #[derive(Clone, Default)]
@@ -55,6 +58,17 @@ impl ProducerApi for Fake {
         _stream: &str,
         entries: &[(&str, &[u8])],
     ) -> Result<Vec<PutOutcome>, ApiError> {
+        let result = self.put_now(entries);
+        let latency = self.0.lock().unwrap().latency;
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        result
+    }
+}
+
+impl Fake {
+    fn put_now(&self, entries: &[(&str, &[u8])]) -> Result<Vec<PutOutcome>, ApiError> {
         let mut state = self.0.lock().unwrap();
         if let Some((after, shards)) = &state.reshard_after {
             if state.requests.len() >= *after {
@@ -166,8 +180,20 @@ async fn batches_hold_500_records_and_5_mib() {
         .iter()
         .map(|r| r.0.len())
         .collect();
-    assert_eq!(sizes, vec![500, 500, 200], "full batches under a backlog");
-    assert_eq!(summary.requests, 3);
+    // Under a backlog a request serves one shard and is full, but for each shard's last one.
+    let mut expected: Vec<usize> = Vec::new();
+    for counts in summary.shards.values() {
+        let n = counts.sent as usize;
+        expected.extend(std::iter::repeat_n(500, n / 500));
+        if !n.is_multiple_of(500) {
+            expected.push(n % 500);
+        }
+    }
+    let mut sorted = sizes.clone();
+    sorted.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(sorted, expected, "full batches under a backlog: {sizes:?}");
+    assert_eq!(summary.requests as usize, sizes.len());
     let per_shard: u64 = summary.shards.values().map(|c| c.sent).sum();
     assert_eq!(per_shard, 1200);
     assert_eq!(summary.shards.len(), 2);
@@ -183,14 +209,92 @@ async fn batches_hold_500_records_and_5_mib() {
     .await;
     assert_eq!(summary.sent, 60);
     let requests = &fake2.0.lock().unwrap().requests;
-    for (i, (request, _)) in requests.iter().enumerate() {
+    for (request, _) in requests {
         let bytes: usize = request.iter().map(|(k, d)| k.len() + d.len()).sum();
         assert!(bytes <= MAX_REQUEST_BYTES, "{bytes}");
-        assert!(
-            i + 1 == requests.len() || request.len() >= 20,
-            "{}",
-            request.len()
-        );
+    }
+    // 12 MB in at least 3 requests; with a request in flight per shard, each of the 2 shards
+    // may end with a partly filled one.
+    assert!(requests.len() <= 4, "{}", requests.len());
+}
+
+fn quarters() -> Vec<ShardRange> {
+    let quarter = u128::MAX / 4;
+    (0..4u128)
+        .map(|i| ShardRange {
+            id: format!("shardId-00000000000{i}"),
+            start: i * (quarter + 1),
+            end: if i == 3 {
+                u128::MAX
+            } else {
+                (i + 1) * (quarter + 1) - 1
+            },
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn requests_go_out_concurrently_one_per_shard_in_order() {
+    let fake = fake();
+    {
+        let mut state = fake.0.lock().unwrap();
+        state.shards = quarters();
+        state.latency = Duration::from_millis(200);
+    }
+    let options = options("concurrent");
+    let max_in_flight = options.max_in_flight;
+    let started = Instant::now();
+    let summary = produce(&fake, connector(100_000), options, &input(6000, 0)).await;
+    let took = started.elapsed();
+    assert_eq!((summary.sent, summary.dead_lettered), (6000, 0));
+    let state = fake.0.lock().unwrap();
+    let map = ShardMap::new(state.shards.clone());
+    let latency = state.latency;
+    let requests: Vec<(BTreeSet<String>, Instant)> = state
+        .requests
+        .iter()
+        .map(|(entries, at)| {
+            let shards = entries
+                .iter()
+                .map(|(k, _)| map.shard_for(k).unwrap().to_owned())
+                .collect();
+            (shards, *at)
+        })
+        .collect();
+    let mut most = 0;
+    for (i, (shards, at)) in requests.iter().enumerate() {
+        let overlapping: Vec<&BTreeSet<String>> = requests
+            .iter()
+            .enumerate()
+            .filter(|(j, (_, other))| *j != i && *other < *at + latency && *at < *other + latency)
+            .map(|(_, (s, _))| s)
+            .collect();
+        most = most.max(overlapping.len() + 1);
+        for other in overlapping {
+            assert!(
+                shards.is_disjoint(other),
+                "a shard in two requests in flight"
+            );
+        }
+    }
+    assert!(most > 1 && most <= max_in_flight, "{most} in flight");
+    // Sequential, the requests would take requests × 200 ms.
+    assert!(
+        took < latency * requests.len() as u32 / 2,
+        "{took:?} for {} requests",
+        requests.len()
+    );
+    // Every key's records went out in input order.
+    let mut last: BTreeMap<String, u64> = BTreeMap::new();
+    for (entries, _) in &state.requests {
+        for (key, data) in entries {
+            let n = serde_json::from_str::<serde_json::Value>(data).unwrap()["n"]
+                .as_u64()
+                .unwrap();
+            if let Some(previous) = last.insert(key.clone(), n) {
+                assert!(previous < n, "{key}: {n} after {previous}");
+            }
+        }
     }
 }
 
@@ -202,7 +306,7 @@ async fn only_failed_entries_are_retried_in_order() {
         let n: u64 = serde_json::from_str::<serde_json::Value>(data).unwrap()["n"]
             .as_u64()
             .unwrap();
-        (n % 5 == 0 && attempt <= 2).then_some("ProvisionedThroughputExceededException")
+        (n.is_multiple_of(5) && attempt <= 2).then_some("ProvisionedThroughputExceededException")
     }));
     let summary = produce(&fake, connector(100_000), options("retry"), &input(100, 0)).await;
     assert_eq!((summary.sent, summary.dead_lettered), (100, 0));
