@@ -5,7 +5,9 @@
 //! (a `LocalSet`: everything stays on the one thread). A shard is in at most one request in
 //! flight, so a shard's records still leave in order: a batch takes records only from shards
 //! with no request in flight, and under a backlog it takes them shard by shard (oldest first),
-//! so that concurrent requests serve different shards.
+//! so that concurrent requests serve different shards. One shard per request also pays with
+//! one request in flight (the default): kinesis-mock's PutRecords costs grow with the shards a
+//! request touches, and the produce benchmark ran about 15% faster than with mixed batches.
 
 use super::{
     Item, Prepared, ProduceError, ProduceOptions, ShardMap, Summary, MAX_REQUEST_BYTES,

@@ -241,7 +241,8 @@ async fn requests_go_out_concurrently_one_per_shard_in_order() {
         state.shards = quarters();
         state.latency = Duration::from_millis(200);
     }
-    let options = options("concurrent");
+    let mut options = options("concurrent");
+    options.max_in_flight = 4;
     let max_in_flight = options.max_in_flight;
     let started = Instant::now();
     let summary = produce(&fake, connector(100_000), options, &input(6000, 0)).await;
