@@ -101,16 +101,8 @@ const PATHS: [&str; 10] = [
 const CREDENTIAL_FIELDS: [&str; 2] = ["user", "password"];
 const CREDENTIAL_PATHS: [&str; 2] = ["/credentials/user", "/credentials/password"];
 const CREDENTIAL_LABELS: [&str; 2] = ["credentials.user", "credentials.password"];
-const REQUIRED: [&str; 8] = [
-    "type",
-    "id",
-    "credentials",
-    "region",
-    "stream",
-    "shards",
-    MAX_RECORDS,
-    MAX_BYTES,
-];
+/// The required fields are the first ones of [`FIELDS`]: the seed lists them before the optional two.
+const REQUIRED_COUNT: usize = 8;
 
 pub(crate) const MAX_SAFE: i64 = 1 << 53;
 const MAX_SHARDS: i64 = 100_000;
@@ -175,15 +167,14 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
 
     for (i, name) in FIELDS.iter().enumerate() {
         let Some(node) = present(found[i]) else {
-            let required =
-                REQUIRED.contains(name) && !(mode == Mode::Saved && *name == "credentials");
+            let required = i < REQUIRED_COUNT && !(mode == Mode::Saved && *name == "credentials");
             if required && mode != Mode::Patch && !(i == 8 && alias.is_some()) {
                 missing(issues, "", name);
             }
             continue;
         };
         let path = PATHS[i];
-        let optional = !REQUIRED.contains(name);
+        let optional = i >= REQUIRED_COUNT;
         let null = null_or_value(node, path, name, optional, mode, issues);
         macro_rules! set {
             ($field:expr, $read:expr) => {
