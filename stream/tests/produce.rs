@@ -256,3 +256,65 @@ fn disabled_connector_sends_nothing() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("disabled"));
     assert_eq!(emulator.dump("off").len(), 0);
 }
+
+#[test]
+fn resharding_while_producing_refreshes_the_shard_map_and_loses_nothing() {
+    let emulator = Emulator::start();
+    let dir = scratch("produce-reshard");
+    emulator.create_stream("grow", 2);
+    let input = data_values(&dir, &["1200", "--devices", "40"]);
+    // 100 records/s on each shard: about six seconds on 2 shards, so the split lands part way.
+    let config = config(
+        &dir,
+        "grow",
+        2,
+        json!({ "maxRecordsPerShardPerSecond": 100 }),
+    );
+    let child = produce(&emulator, &dir, &config, &input, &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    emulator.js(&["reshard", "grow", "4"]);
+    let output = child.wait_with_output().unwrap();
+    let s = summary(&output);
+    reconciles(&s);
+    assert!(output.status.success(), "{s}");
+    assert_eq!((s["sent"].as_u64(), s["deadLettered"].as_u64()), (Some(1200), Some(0)));
+    let records = emulator.dump("grow");
+    let feeds: BTreeSet<String> = records
+        .iter()
+        .map(|(_, _, data)| {
+            let v: Value = serde_json::from_str(data).unwrap();
+            v["feedId"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(records.len(), 1200, "each value once");
+    assert_eq!(feeds.len(), 1200, "none missing");
+    // The split was noticed and the shards listed again: a later shard map names the children.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("shard map") && l.contains("shardId-000000000002")),
+        "{stderr}"
+    );
+    // The records in the child shards are the ones the summary counts there.
+    let children: Vec<&String> = s["shards"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|id| !matches!(id.as_str(), "shardId-000000000000" | "shardId-000000000001"))
+        .collect();
+    assert!(!children.is_empty(), "{s}");
+    let in_children = records
+        .iter()
+        .filter(|(shard, _, _)| children.contains(&shard))
+        .count() as u64;
+    let counted: u64 = children
+        .iter()
+        .map(|id| s["shards"][id.as_str()]["sent"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, in_children, "{s}");
+}
