@@ -281,7 +281,10 @@ fn resharding_while_producing_refreshes_the_shard_map_and_loses_nothing() {
     let s = summary(&output);
     reconciles(&s);
     assert!(output.status.success(), "{s}");
-    assert_eq!((s["sent"].as_u64(), s["deadLettered"].as_u64()), (Some(1200), Some(0)));
+    assert_eq!(
+        (s["sent"].as_u64(), s["deadLettered"].as_u64()),
+        (Some(1200), Some(0))
+    );
     let records = emulator.dump("grow");
     let feeds: BTreeSet<String> = records
         .iter()
