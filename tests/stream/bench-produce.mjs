@@ -162,11 +162,9 @@ try {
     console.log(`  ${compare}: ${other.toFixed(2)} s (${(total / other).toFixed(0)} records/s) -> ${(reference / other).toFixed(2)}x`);
   }
   const perRequest = summary.sent / summary.requests;
-  // Under a backlog a request serves one shard (so several can be in flight), so each shard's
-  // last request carries its remainder: the fewest requests that allows is sum(ceil(sent / 500)).
-  const fewest = Object.values(summary.shards).reduce((n, c) => n + Math.ceil(c.sent / 500), 0);
-  console.log(`records per PutRecords request under a backlog: ${perRequest.toFixed(1)} (${summary.requests} requests; ${(perRequest / 5).toFixed(1)}% of 500; ` +
-    `the fewest with one shard per request: ${fewest}, full but for each shard's last: ${summary.requests <= fewest ? 'yes' : 'no'})`);
+  const fewest = Math.ceil(summary.sent / 500);
+  console.log(`records per PutRecords request under a backlog: ${perRequest.toFixed(1)} (${summary.requests} requests, the fewest possible ${fewest}; ` +
+    `${(perRequest / 5).toFixed(1)}% of 500, target >= 95%)`);
 
   if (!throughputOnly) {
     // 3: per-shard rate, 1 shard at 300 records/s for 12 s; steady state = 10 s after the first.

@@ -164,6 +164,11 @@ fn fake() -> Fake {
     fake
 }
 
+fn request_sizes(fake: &Fake) -> Vec<usize> {
+    let state = fake.0.lock().unwrap();
+    state.requests.iter().map(|r| r.0.len()).collect()
+}
+
 #[tokio::test(start_paused = true)]
 async fn batches_hold_500_records_and_5_mib() {
     let fake = fake();
@@ -172,15 +177,21 @@ async fn batches_hold_500_records_and_5_mib() {
         (summary.read, summary.sent, summary.dead_lettered),
         (1200, 1200, 0)
     );
-    let sizes: Vec<usize> = fake
-        .0
-        .lock()
-        .unwrap()
-        .requests
-        .iter()
-        .map(|r| r.0.len())
-        .collect();
-    // Under a backlog a request serves one shard and is full, but for each shard's last one.
+    let sizes = request_sizes(&fake);
+    // One request in flight: a backlog goes out in full requests, topped up across shards.
+    assert_eq!(sizes, [500, 500, 200], "full batches under a backlog");
+    assert_eq!(summary.requests as usize, sizes.len());
+    let per_shard: u64 = summary.shards.values().map(|c| c.sent).sum();
+    assert_eq!(per_shard, 1200);
+    assert_eq!(summary.shards.len(), 2);
+
+    // Two in flight: a request serves one shard (so two can fly together), full but for each
+    // shard's last.
+    let fake2 = self::fake();
+    let mut two = options("two");
+    two.max_in_flight = 2;
+    let summary = produce(&fake2, connector(100_000), two, &input(1200, 0)).await;
+    assert_eq!(summary.sent, 1200);
     let mut expected: Vec<usize> = Vec::new();
     for counts in summary.shards.values() {
         let n = counts.sent as usize;
@@ -189,14 +200,10 @@ async fn batches_hold_500_records_and_5_mib() {
             expected.push(n % 500);
         }
     }
-    let mut sorted = sizes.clone();
-    sorted.sort_unstable();
+    let mut sizes = request_sizes(&fake2);
+    sizes.sort_unstable();
     expected.sort_unstable();
-    assert_eq!(sorted, expected, "full batches under a backlog: {sizes:?}");
-    assert_eq!(summary.requests as usize, sizes.len());
-    let per_shard: u64 = summary.shards.values().map(|c| c.sent).sum();
-    assert_eq!(per_shard, 1200);
-    assert_eq!(summary.shards.len(), 2);
+    assert_eq!(sizes, expected, "one shard per request");
 
     // 200 KB records: at most 26 fit under 5 MiB.
     let fake2 = self::fake();
