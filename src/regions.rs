@@ -71,20 +71,20 @@ pub fn suggest_region(input: &str) -> Option<Region> {
     if input.chars().count() > 64 {
         return None;
     }
-    let squashed = squash(input);
+    let mut buf = [0u8; 64];
+    let squashed = squash_into(input, &mut buf);
     if squashed.is_empty() {
         return None;
     }
-    if let Some(r) = Region::ALL.iter().find(|r| squash(r.code()) == squashed) {
+    if let Some(r) = Region::ALL.iter().find(|r| squashed_eq(r.code(), squashed)) {
         return Some(*r);
     }
     if squashed.len() >= 4 {
-        let by_name: Vec<Region> = Region::ALL
-            .iter()
-            .copied()
-            .filter(|r| has_part(&squash(r.name()), &squashed))
-            .collect();
-        if let [only] = by_name[..] {
+        let mut by_name = Region::ALL.iter().copied().filter(|r| {
+            let mut name = [0u8; 64];
+            has_part(squash_into(r.name(), &mut name), squashed)
+        });
+        if let (Some(only), None) = (by_name.next(), by_name.next()) {
             return Some(only);
         }
     }
@@ -92,19 +92,34 @@ pub fn suggest_region(input: &str) -> Option<Region> {
 }
 
 /// `haystack` contains `needle` (bytes; no substring-search machinery in the wasm build).
-pub(crate) fn has_part(haystack: &str, needle: &str) -> bool {
-    haystack
-        .as_bytes()
-        .windows(needle.len().max(1))
-        .any(|w| w == needle.as_bytes())
+pub(crate) fn has_part(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len().max(1)).any(|w| w == needle)
 }
 
-/// Lower-case alphanumerics only: `US_West-2` and `uswest2` compare equal.
-pub fn squash(s: &str) -> String {
-    s.chars()
-        .filter(char::is_ascii_alphanumeric)
+fn squashed_chars(s: &str) -> impl Iterator<Item = u8> + '_ {
+    s.bytes()
+        .filter(u8::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
-        .collect()
+}
+
+/// Lower-case ASCII alphanumerics only: `US_West-2` and `uswest2` compare equal.
+pub fn squash(s: &str) -> String {
+    squashed_chars(s).map(char::from).collect()
+}
+
+/// [`squash`] into a stack buffer, keeping the first 64 bytes.
+pub(crate) fn squash_into<'b>(s: &str, buf: &'b mut [u8; 64]) -> &'b [u8] {
+    let mut n = 0;
+    for (slot, c) in buf.iter_mut().zip(squashed_chars(s)) {
+        *slot = c;
+        n += 1;
+    }
+    &buf[..n]
+}
+
+/// `squash(s) == squashed`, without building the string.
+pub(crate) fn squashed_eq(s: &str, squashed: &[u8]) -> bool {
+    squashed_chars(s).eq(squashed.iter().copied())
 }
 
 /// The candidate nearest to `input` (case-insensitive optimal string alignment distance) when
@@ -114,11 +129,19 @@ pub fn closest<'c, T: Copy>(
     candidates: impl Iterator<Item = (&'c str, T)>,
     max_distance: usize,
 ) -> Option<T> {
-    let input = input.to_ascii_lowercase();
+    let mut input_buf = Chars::new();
+    let input = input_buf.fill(input);
+    let mut text_buf = Chars::new();
     let mut best: Option<(usize, T)> = None;
     let mut tie = false;
     for (text, value) in candidates {
-        let d = distance(&input, &text.to_ascii_lowercase());
+        // Candidates further than `max_distance` can neither win nor tie with a winner.
+        if text.chars().count().abs_diff(input.len()) > max_distance {
+            continue;
+        }
+        let Some(d) = osa_within(input, text_buf.fill(text), max_distance) else {
+            continue;
+        };
         match best {
             Some((bd, _)) if d > bd => {}
             Some((bd, _)) if d == bd => tie = true,
@@ -129,34 +152,92 @@ pub fn closest<'c, T: Copy>(
         }
     }
     match best {
-        Some((d, value)) if d <= max_distance && !tie => Some(value),
+        Some((_, value)) if !tie => Some(value),
         _ => None,
     }
 }
 
-/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
-pub fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
+/// The optimal string alignment distance (Levenshtein plus adjacent transpositions, ASCII
+/// case-insensitive) when it is at most `max`, else `None`.
+#[cfg(test)]
+pub fn distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
+    let (mut a_buf, mut b_buf) = (Chars::new(), Chars::new());
+    osa_within(a_buf.fill(a), b_buf.fill(b), max)
+}
+
+const SHORT: usize = 64;
+
+/// The ASCII-lower-cased characters of a string: on the stack up to 64, else on the heap.
+struct Chars {
+    short: [char; SHORT],
+    long: Vec<char>,
+}
+
+impl Chars {
+    fn new() -> Self {
+        Self {
+            short: ['\0'; SHORT],
+            long: Vec::new(),
+        }
+    }
+
+    fn fill(&mut self, s: &str) -> &[char] {
+        let mut n = 0;
+        for c in s.chars().map(|c| c.to_ascii_lowercase()) {
+            let Some(slot) = self.short.get_mut(n) else {
+                self.long = s.chars().map(|c| c.to_ascii_lowercase()).collect();
+                return &self.long;
+            };
+            *slot = c;
+            n += 1;
+        }
+        &self.short[..n]
+    }
+}
+
+/// The distance of `a` and `b` when it is at most `max` (decided early where it can be).
+fn osa_within(a: &[char], b: &[char], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
     let width = b.len() + 1;
-    let mut rows = vec![0usize; width * (a.len() + 1)];
+    let mut small = [0usize; 3 * (SHORT + 1)];
+    let mut large: Vec<usize>;
+    let rows: &mut [usize] = if width <= SHORT + 1 {
+        &mut small[..3 * width]
+    } else {
+        large = vec![0; 3 * width];
+        &mut large
+    };
+    // rows[r * width + j] for the rows i - 2, i - 1 and i, by i % 3.
     for (j, cell) in rows.iter_mut().enumerate().take(width) {
         *cell = j;
     }
+    let (mut prev2, mut prev, mut cur) = (2 * width, 0, width);
     for i in 1..=a.len() {
-        rows[i * width] = i;
+        rows[cur] = i;
+        let mut row_min = i;
+        let ai = a[i - 1];
         for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (rows[(i - 1) * width + j] + 1)
-                .min(rows[i * width + j - 1] + 1)
-                .min(rows[(i - 1) * width + j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(rows[(i - 2) * width + j - 2] + 1);
+            let cost = usize::from(ai != b[j - 1]);
+            let mut d = (rows[prev + j] + 1)
+                .min(rows[cur + j - 1] + 1)
+                .min(rows[prev + j - 1] + cost);
+            if i > 1 && j > 1 && ai == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[prev2 + j - 2] + 1);
             }
-            rows[i * width + j] = d;
+            rows[cur + j] = d;
+            row_min = row_min.min(d);
         }
+        // Every later cell descends from this row (directly, or through the row before it by a
+        // transposition, which adds one): past `max` in both means past it at the end.
+        if row_min > max && rows[prev..prev + width].iter().all(|&d| d > max) {
+            return None;
+        }
+        (prev2, prev, cur) = (prev, cur, prev2);
     }
-    rows[a.len() * width + b.len()]
+    let d = rows[prev + b.len()];
+    (d <= max).then_some(d)
 }
 
 #[cfg(test)]
@@ -179,5 +260,74 @@ mod tests {
         assert_eq!(suggest_region("Oregon"), Some(Region::UsWest2));
         assert_eq!(suggest_region("eu-cnetral-1"), Some(Region::EuCentral1));
         assert_eq!(suggest_region("mars-north-9"), None);
+    }
+
+    /// The straightforward full-matrix distance, to check the bounded one against.
+    fn reference(a: &str, b: &str) -> usize {
+        let a: Vec<char> = a.to_ascii_lowercase().chars().collect();
+        let b: Vec<char> = b.to_ascii_lowercase().chars().collect();
+        let w = b.len() + 1;
+        let mut m = vec![0usize; w * (a.len() + 1)];
+        for (j, cell) in m.iter_mut().enumerate().take(w) {
+            *cell = j;
+        }
+        for i in 1..=a.len() {
+            m[i * w] = i;
+            for j in 1..=b.len() {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut d = (m[(i - 1) * w + j] + 1)
+                    .min(m[i * w + j - 1] + 1)
+                    .min(m[(i - 1) * w + j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    d = d.min(m[(i - 2) * w + j - 2] + 1);
+                }
+                m[i * w + j] = d;
+            }
+        }
+        m[a.len() * w + b.len()]
+    }
+
+    #[test]
+    fn bounded_distance_agrees_with_the_full_matrix() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "abc",
+            "acb",
+            "shards",
+            "shrads",
+            "SHARDS",
+            "stream",
+            "streams",
+            "regoin",
+            "region",
+            "us-west-2",
+            "us-west2",
+            "uswest-2",
+            "eu-central-1",
+            "eu-cnetral-1",
+            "maxRecordsPerShardPerSecond",
+            "maxBytesPerShardPerSecond",
+            "dataProcessingMethodId",
+            "dataProcesingMethodID",
+            "é-région",
+            "ÉTÉ",
+            "été",
+            "ab\u{1F600}cd",
+            "a fairly long key that is past sixty-four characters, so it takes the heap path",
+            "a fairly long key that is past sixty-four characters, so it takes the heap paths",
+        ];
+        for a in words {
+            for b in words {
+                let full = reference(a, b);
+                assert_eq!(distance_within(a, b, usize::MAX), Some(full), "{a:?} {b:?}");
+                for max in 0..5 {
+                    let want = (full <= max).then_some(full);
+                    assert_eq!(distance_within(a, b, max), want, "{a:?} {b:?} {max}");
+                }
+            }
+        }
     }
 }

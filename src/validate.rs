@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use crate::issues::{clip, Issues, Params};
 use crate::json::{Foreign, Json, Member, Node};
 use crate::model::{Connector, ConnectorType, Credentials, Secret, UpdatePayload, CONNECTOR_TYPE};
-use crate::regions::{closest, squash, suggest_region, Region};
+use crate::regions::{closest, squash, squash_into, squashed_eq, suggest_region, Region};
 
 /// Which payload is being read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -307,8 +307,8 @@ fn read_type(node: &Node, path: &str, issues: &mut Issues) -> Slot<ConnectorType
     if s == CONNECTOR_TYPE {
         return Slot::Valid(ConnectorType::AwsKinesis);
     }
-    let suggestion =
-        crate::regions::has_part(&squash(s), "kinesis").then(|| CONNECTOR_TYPE.to_string());
+    let suggestion = crate::regions::has_part(squash(s).as_bytes(), b"kinesis")
+        .then(|| CONNECTOR_TYPE.to_string());
     issues.error(
         "type.invalid",
         path,
@@ -933,22 +933,21 @@ fn suggest_field<'k>(key: &str, known: impl Iterator<Item = &'k str> + Clone) ->
     if key.len() > 64 {
         return None;
     }
-    let squashed = squash(key);
+    let mut buf = [0u8; 64];
+    let squashed = squash_into(key, &mut buf);
     if squashed.is_empty() {
         return None;
     }
-    if let Some(k) = known.clone().find(|k| squash(k) == squashed) {
+    if let Some(k) = known.clone().find(|k| squashed_eq(k, squashed)) {
         return Some(k.to_string());
     }
     if squashed.len() >= 4 {
-        let prefixed: Vec<&str> = known
-            .clone()
-            .filter(|k| {
-                let k = squash(k);
-                k.starts_with(&squashed) || squashed.starts_with(&k)
-            })
-            .collect();
-        if let [only] = prefixed[..] {
+        let mut prefixed = known.clone().filter(|k| {
+            let mut buf = [0u8; 64];
+            let k = squash_into(k, &mut buf);
+            k.starts_with(squashed) || squashed.starts_with(k)
+        });
+        if let (Some(only), None) = (prefixed.next(), prefixed.next()) {
             return Some(only.to_string());
         }
     }
