@@ -17,6 +17,8 @@
 //! assert_eq!(result.errors[0].params.suggestion.as_deref(), Some("us-west-2"));
 //! ```
 
+#[cfg(any(target_arch = "wasm32", test))]
+mod arena;
 mod diff;
 mod issues;
 pub mod json;

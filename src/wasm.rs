@@ -5,21 +5,31 @@
 //! several times faster than reading JS objects field by field through serde-wasm-bindgen, and
 //! the module imports nothing. See ARCHITECTURE.md ("The wasm ABI").
 
-use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 
+use crate::arena::ARENA;
 use crate::write::WriteJson;
 
 use crate::issues::Issues;
 use crate::json::{self, Node};
 use crate::validate::{read_context, Ctx};
 
-thread_local! {
-    static RESULT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+/// The last result (in the arena, alive until the next call's first allocation).
+static RESULT_PTR: AtomicUsize = AtomicUsize::new(0);
+/// Set when a call has returned: the next `kc_alloc` or `kc_call` empties the arena first
+/// (the glue has read the result by then).
+static CALL_DONE: AtomicBool = AtomicBool::new(false);
+
+fn start_call() {
+    if CALL_DONE.swap(false, Relaxed) {
+        ARENA.reset();
+    }
 }
 
 /// A buffer of `len` bytes for an argument; `kc_call` takes ownership of it.
 #[no_mangle]
 pub extern "C" fn kc_alloc(len: usize) -> *mut u8 {
+    start_call();
     let mut buffer = std::mem::ManuallyDrop::new(Vec::<u8>::with_capacity(len.max(1)));
     buffer.as_mut_ptr()
 }
@@ -37,7 +47,7 @@ pub unsafe extern "C" fn kc_free(ptr: *mut u8, len: usize) {
 /// The address of the last result (valid until the next call).
 #[no_mangle]
 pub extern "C" fn kc_result_ptr() -> *const u8 {
-    RESULT.with(|r| r.borrow().as_ptr())
+    RESULT_PTR.load(Relaxed) as *const u8
 }
 
 const ABSENT: usize = u32::MAX as usize;
@@ -55,16 +65,20 @@ pub unsafe extern "C" fn kc_call(
     b_ptr: *mut u8,
     b_len: usize,
 ) -> usize {
+    // Without arguments no kc_alloc came first.
+    start_call();
     // SAFETY: forwarded from this function's contract.
     let a = unsafe { take(a_ptr, a_len) };
     // SAFETY: as above.
     let b = unsafe { take(b_ptr, b_len) };
-    RESULT.with(|r| {
-        let mut out = r.borrow_mut();
-        out.clear();
-        dispatch(op, a.as_deref(), b.as_deref(), &mut out);
-        out.len()
-    })
+    let mut out = Vec::with_capacity(1024);
+    dispatch(op, a.as_deref(), b.as_deref(), &mut out);
+    let len = out.len();
+    RESULT_PTR.store(out.as_ptr() as usize, Relaxed);
+    // The arena reclaims it (and everything else of this call) at the next call.
+    std::mem::forget(out);
+    CALL_DONE.store(true, Relaxed);
+    len
 }
 
 unsafe fn take(ptr: *mut u8, len: usize) -> Option<String> {
