@@ -42,93 +42,170 @@ function huffman(lengths, n) {
   return { count, symbol, fast };
 }
 
+/** Reads `n` bits (careful path: checks the end of the input). */
+function bits(s, n) {
+  const input = s.input;
+  while (s.bitCount < n) {
+    if (s.ip >= input.length) throw new Error('inflate: input ends early');
+    s.bitBuffer |= input[s.ip++] << s.bitCount;
+    s.bitCount += 8;
+  }
+  const value = s.bitBuffer & ((1 << n) - 1);
+  s.bitBuffer >>>= n;
+  s.bitCount -= n;
+  return value;
+}
+
+/** Decodes one symbol of `h` (careful path: near the end of the input, or a long code). */
+function decode(s, h) {
+  const input = s.input;
+  // Peek FAST_BITS (zero-padded past the end of the input) and look the code up.
+  while (s.bitCount < FAST_BITS && s.ip < input.length) {
+    s.bitBuffer |= input[s.ip++] << s.bitCount;
+    s.bitCount += 8;
+  }
+  const entry = h.fast[s.bitBuffer & ((1 << FAST_BITS) - 1)];
+  if (entry >= 0 && (entry & 15) <= s.bitCount) {
+    s.bitBuffer >>>= entry & 15;
+    s.bitCount -= entry & 15;
+    return entry >> 4;
+  }
+  let code = 0;
+  let first = 0;
+  let index = 0;
+  for (let len = 1; len < 16; len++) {
+    code |= bits(s, 1);
+    const count = h.count[len];
+    if (code - count < first) return h.symbol[index + (code - first)];
+    index += count;
+    first = (first + count) << 1;
+    code <<= 1;
+  }
+  throw new Error('inflate: bad code');
+}
+
+/**
+ * Decodes one block's literals and back-references. The hot loop keeps the bit buffer in local
+ * variables (no closures: a browser runs this once, cold, so every interpreted step counts) and
+ * takes codes of up to FAST_BITS from the tables while at least 4 input bytes remain; anything
+ * else goes through the careful `decode` / `bits` with the state written back to `s`.
+ */
+function codes(s, lencode, distcode) {
+  const input = s.input;
+  const inLength = input.length;
+  const out = s.out;
+  const size = out.length;
+  const lengthFast = lencode.fast;
+  const distFast = distcode.fast;
+  const mask = (1 << FAST_BITS) - 1;
+  let ip = s.ip;
+  let op = s.op;
+  let buffer = s.bitBuffer;
+  let count = s.bitCount;
+  for (;;) {
+    let symbol;
+    let entry = -1;
+    if (ip + 4 <= inLength) {
+      while (count < 24) {
+        buffer |= input[ip++] << count;
+        count += 8;
+      }
+      entry = lengthFast[buffer & mask];
+    }
+    if (entry >= 0) {
+      buffer >>>= entry & 15;
+      count -= entry & 15;
+      symbol = entry >> 4;
+    } else {
+      s.ip = ip; s.bitBuffer = buffer; s.bitCount = count;
+      symbol = decode(s, lencode);
+      ip = s.ip; buffer = s.bitBuffer; count = s.bitCount;
+    }
+    if (symbol < 256) {
+      if (op >= size) throw new Error('inflate: output too long');
+      out[op++] = symbol;
+      continue;
+    }
+    if (symbol === 256) break;
+    symbol -= 257;
+    if (symbol >= 29) throw new Error('inflate: bad length');
+    const lengthExtra = LENGTH_EXTRA[symbol];
+    let len = LENGTH_BASE[symbol];
+    if (count >= lengthExtra) {
+      len += buffer & ((1 << lengthExtra) - 1);
+      buffer >>>= lengthExtra;
+      count -= lengthExtra;
+    } else {
+      s.ip = ip; s.bitBuffer = buffer; s.bitCount = count;
+      len += bits(s, lengthExtra);
+      ip = s.ip; buffer = s.bitBuffer; count = s.bitCount;
+    }
+    let d;
+    entry = -1;
+    if (ip + 4 <= inLength) {
+      while (count < 24) {
+        buffer |= input[ip++] << count;
+        count += 8;
+      }
+      entry = distFast[buffer & mask];
+    }
+    if (entry >= 0) {
+      buffer >>>= entry & 15;
+      count -= entry & 15;
+      d = entry >> 4;
+    } else {
+      s.ip = ip; s.bitBuffer = buffer; s.bitCount = count;
+      d = decode(s, distcode);
+      ip = s.ip; buffer = s.bitBuffer; count = s.bitCount;
+    }
+    if (d >= 30) throw new Error('inflate: bad distance');
+    const distExtra = DIST_EXTRA[d];
+    let dist = DIST_BASE[d];
+    if (count >= distExtra) {
+      dist += buffer & ((1 << distExtra) - 1);
+      buffer >>>= distExtra;
+      count -= distExtra;
+    } else {
+      s.ip = ip; s.bitBuffer = buffer; s.bitCount = count;
+      dist += bits(s, distExtra);
+      ip = s.ip; buffer = s.bitBuffer; count = s.bitCount;
+    }
+    if (dist > op || op + len > size) throw new Error('inflate: bad back-reference');
+    if (dist >= len) {
+      out.copyWithin(op, op - dist, op - dist + len);
+      op += len;
+    } else {
+      for (let i = 0; i < len; i++, op++) out[op] = out[op - dist];
+    }
+  }
+  s.ip = ip;
+  s.op = op;
+  s.bitBuffer = buffer;
+  s.bitCount = count;
+}
+
 /** Inflates raw DEFLATE data into exactly `size` bytes; throws on malformed input. */
 function inflateRaw(input, size) {
-  const out = new Uint8Array(size);
-  let op = 0;
-  let ip = 0;
-  let bitBuffer = 0;
-  let bitCount = 0;
-
-  function bits(n) {
-    while (bitCount < n) {
-      if (ip >= input.length) throw new Error('inflate: input ends early');
-      bitBuffer |= input[ip++] << bitCount;
-      bitCount += 8;
-    }
-    const value = bitBuffer & ((1 << n) - 1);
-    bitBuffer >>>= n;
-    bitCount -= n;
-    return value;
-  }
-
-  function decode(h) {
-    // Fast path: peek FAST_BITS (zero-padded past the end of the input) and look the code up.
-    while (bitCount < FAST_BITS && ip < input.length) {
-      bitBuffer |= input[ip++] << bitCount;
-      bitCount += 8;
-    }
-    const entry = h.fast[bitBuffer & ((1 << FAST_BITS) - 1)];
-    if (entry >= 0 && (entry & 15) <= bitCount) {
-      bitBuffer >>>= entry & 15;
-      bitCount -= entry & 15;
-      return entry >> 4;
-    }
-    let code = 0;
-    let first = 0;
-    let index = 0;
-    for (let len = 1; len < 16; len++) {
-      code |= bits(1);
-      const count = h.count[len];
-      if (code - count < first) return h.symbol[index + (code - first)];
-      index += count;
-      first = (first + count) << 1;
-      code <<= 1;
-    }
-    throw new Error('inflate: bad code');
-  }
-
-  function codes(lencode, distcode) {
-    for (;;) {
-      let symbol = decode(lencode);
-      if (symbol < 256) {
-        if (op >= size) throw new Error('inflate: output too long');
-        out[op++] = symbol;
-      } else if (symbol === 256) {
-        return;
-      } else {
-        symbol -= 257;
-        if (symbol >= 29) throw new Error('inflate: bad length');
-        const len = LENGTH_BASE[symbol] + bits(LENGTH_EXTRA[symbol]);
-        const d = decode(distcode);
-        if (d >= 30) throw new Error('inflate: bad distance');
-        const dist = DIST_BASE[d] + bits(DIST_EXTRA[d]);
-        if (dist > op || op + len > size) throw new Error('inflate: bad back-reference');
-        if (dist >= len) {
-          out.copyWithin(op, op - dist, op - dist + len);
-          op += len;
-        } else {
-          for (let i = 0; i < len; i++, op++) out[op] = out[op - dist];
-        }
-      }
-    }
-  }
-
+  const s = { input, out: new Uint8Array(size), ip: 0, op: 0, bitBuffer: 0, bitCount: 0 };
   let fixed = null;
   let last;
   do {
-    last = bits(1);
-    const type = bits(2);
+    last = bits(s, 1);
+    const type = bits(s, 2);
     if (type === 0) {
-      bitBuffer = 0;
-      bitCount = 0;
+      // A stored block starts at a byte boundary: drop the partial byte, and give back whole
+      // bytes the bit buffer had already taken from the input.
+      s.ip -= s.bitCount >> 3;
+      s.bitBuffer = 0;
+      s.bitCount = 0;
+      const ip = s.ip;
       if (ip + 4 > input.length) throw new Error('inflate: input ends early');
       const len = input[ip] | (input[ip + 1] << 8);
-      ip += 4;
-      if (ip + len > input.length || op + len > size) throw new Error('inflate: bad stored block');
-      out.set(input.subarray(ip, ip + len), op);
-      ip += len;
-      op += len;
+      s.ip = ip + 4;
+      if (s.ip + len > input.length || s.op + len > size) throw new Error('inflate: bad stored block');
+      s.out.set(input.subarray(s.ip, s.ip + len), s.op);
+      s.ip += len;
+      s.op += len;
     } else if (type === 1) {
       if (fixed === null) {
         const lengths = new Uint8Array(288 + 30);
@@ -139,18 +216,18 @@ function inflateRaw(input, size) {
         lengths.fill(5, 288);
         fixed = [huffman(lengths, 288), huffman(lengths.subarray(288), 30)];
       }
-      codes(fixed[0], fixed[1]);
+      codes(s, fixed[0], fixed[1]);
     } else if (type === 2) {
-      const nlen = bits(5) + 257;
-      const ndist = bits(5) + 1;
-      const ncode = bits(4) + 4;
+      const nlen = bits(s, 5) + 257;
+      const ndist = bits(s, 5) + 1;
+      const ncode = bits(s, 4) + 4;
       const lengths = new Uint8Array(320);
-      for (let i = 0; i < ncode; i++) lengths[CODE_LENGTH_ORDER[i]] = bits(3);
+      for (let i = 0; i < ncode; i++) lengths[CODE_LENGTH_ORDER[i]] = bits(s, 3);
       const lencode = huffman(lengths, 19);
       lengths.fill(0);
       let i = 0;
       while (i < nlen + ndist) {
-        const symbol = decode(lencode);
+        const symbol = decode(s, lencode);
         if (symbol < 16) {
           lengths[i++] = symbol;
           continue;
@@ -160,22 +237,22 @@ function inflateRaw(input, size) {
         if (symbol === 16) {
           if (i === 0) throw new Error('inflate: repeat with no previous length');
           value = lengths[i - 1];
-          repeat = 3 + bits(2);
+          repeat = 3 + bits(s, 2);
         } else if (symbol === 17) {
-          repeat = 3 + bits(3);
+          repeat = 3 + bits(s, 3);
         } else {
-          repeat = 11 + bits(7);
+          repeat = 11 + bits(s, 7);
         }
         if (i + repeat > nlen + ndist) throw new Error('inflate: too many lengths');
         while (repeat--) lengths[i++] = value;
       }
-      codes(huffman(lengths, nlen), huffman(lengths.subarray(nlen), ndist));
+      codes(s, huffman(lengths, nlen), huffman(lengths.subarray(nlen), ndist));
     } else {
       throw new Error('inflate: bad block type');
     }
   } while (!last);
-  if (op !== size) throw new Error('inflate: output too short');
-  return out;
+  if (s.op !== size) throw new Error('inflate: output too short');
+  return s.out;
 }
 
 export { inflateRaw };

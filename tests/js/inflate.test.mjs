@@ -6,12 +6,26 @@ import { readFileSync } from 'node:fs';
 import zlib from 'node:zlib';
 import { inflateRaw } from '../../pkg/src/inflate.js';
 
+/** Bytes zlib cannot compress (xorshift32), so it stores them: stored blocks after coded ones. */
+function noise(n, seed) {
+  const out = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    out[i] = seed & 0xff;
+  }
+  return out;
+}
+const text = Buffer.from('{"type":"aws-kinesis","id":"dc.kinesis.1"}'.repeat(500));
+
 const samples = {
   wasm: readFileSync(new URL('../../pkg/kinesis_connector.wasm', import.meta.url)),
   text: Buffer.from('{"type":"aws-kinesis","id":"dc.kinesis.1"}'.repeat(500)),
   random: Buffer.from(Array.from({ length: 70000 }, (_, i) => (i * 2654435761) >>> 24)),
   empty: Buffer.alloc(0),
   one: Buffer.from('x'),
+  'text, noise, text, noise': Buffer.concat([text, noise(40000, 7), text, noise(3, 9), text, noise(70000, 11)]),
 };
 const settings = {
   'level 9 (dynamic blocks)': { level: 9 },
