@@ -227,9 +227,30 @@ function writeValue(value, key, depth, stack) {
 /**
  * Creates the API over the wasm bytes. `loadBytes` is a Uint8Array/ArrayBuffer or a function
  * returning one; it is read (and the module compiled, synchronously) on the first call.
+ * `warmUp`, when given, is a function that may return a Promise of the compiled
+ * `WebAssembly.Module`: if it settles before the first call, that call skips the synchronous
+ * unpacking and compiling; if not, or if it fails, nothing changes.
  */
-function createKinesisConnector(loadBytes) {
+function createKinesisConnector(loadBytes, warmUp) {
   let module = null;
+  if (typeof warmUp === 'function') {
+    try {
+      const pending = warmUp();
+      if (pending !== null && typeof pending === 'object' && typeof pending.then === 'function') {
+        pending.then(
+          (compiled) => {
+            if (module === null && compiled instanceof WebAssembly.Module) {
+              module = compiled;
+              loadBytes = null;
+            }
+          },
+          () => {},
+        );
+      }
+    } catch {
+      // the first call unpacks and compiles synchronously
+    }
+  }
   let ex = null; // exports of the live instance
   let memory = null;
   let heap = new Uint8Array(0);

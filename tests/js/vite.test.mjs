@@ -131,23 +131,47 @@ test('vite build with no plugin succeeds and the built page validates in Chromiu
 });
 
 test('the plain ESM file works in Chromium with no bundler (import map), atob and fromBase64 paths', async () => {
-  for (const [name, prelude] of [
-    ['default', ''],
-    ['atob', 'delete Uint8Array.fromBase64;'],
-  ]) {
+  // `default` and `atob` call at once (the synchronous unpack and compile); `warm` waits for the
+  // warm-up (DecompressionStream + WebAssembly.compile) and must then never compile synchronously.
+  const counting = `
+window.__syncCompiles = 0;
+let compileCalled;
+window.__compiled = new Promise((resolve) => { compileCalled = resolve; });
+const SyncModule = WebAssembly.Module;
+WebAssembly.Module = new Proxy(SyncModule, { construct(target, args) { window.__syncCompiles++; return Reflect.construct(target, args); } });
+const asyncCompile = WebAssembly.compile;
+WebAssembly.compile = (bytes) => { const compiling = asyncCompile(bytes); compileCalled(compiling); return compiling; };`;
+  const waitForWarmUp = `
+await Promise.race([
+  window.__compiled,
+  new Promise((_, reject) => setTimeout(() => reject(new Error('the warm-up never compiled')), 10000)),
+]);
+await new Promise((resolve) => setTimeout(resolve, 0));`;
+  const pages = [
+    ['default', '', ''],
+    ['atob', 'delete Uint8Array.fromBase64;', ''],
+    ['warm', counting, waitForWarmUp],
+  ];
+  for (const [name, prelude, wait] of pages) {
     writeFileSync(
       join(pkg.dir, `plain-${name}.html`),
       `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
 <script type="importmap">{"imports": {"kinesis-connector": "/node_modules/kinesis-connector/index.mjs"}}</script>
 </head><body><pre id="out"></pre>
 <script>${prelude}</script>
-<script type="module">${pageScript("import * as kc from 'kinesis-connector';")}</script>
+<script type="module">${wait}
+${pageScript("import * as kc from 'kinesis-connector';")}
+window.__result.syncCompiles = window.__syncCompiles;</script>
 </body></html>\n`,
     );
   }
   const server = await serve(pkg.dir);
   try {
-    for (const name of ['default', 'atob']) checkPageResult(await runPage(`${server.url}/plain-${name}.html`));
+    for (const [name] of pages) {
+      const out = await runPage(`${server.url}/plain-${name}.html`);
+      checkPageResult(out);
+      if (name === 'warm') assert.equal(out.syncCompiles, 0, 'the warmed-up module was not used');
+    }
   } finally {
     await server.close();
   }
