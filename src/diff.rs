@@ -410,3 +410,123 @@ fn compare(old: &Connector, new: &Connector, result: &mut DiffResult, issues: &m
 fn num(n: u64) -> Option<FieldValue> {
     Some(FieldValue::Number(n))
 }
+
+/// The changes between two valid connectors, each with what the running connector must do
+/// for it: the typed form of `diff(...).changes`, for callers that hold connectors already
+/// (`--watch` in the streaming binary). Secrets are compared, never shown.
+pub fn changes(old: &Connector, new: &Connector) -> Vec<Change> {
+    let mut result = DiffResult {
+        valid: true,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        action: DiffAction::None,
+        update: UpdatePayload::default(),
+        create: None,
+        changes: Vec::new(),
+    };
+    compare(old, new, &mut result, &mut Issues::default());
+    result.changes
+}
+
+/// What going from one valid config to another means for a running connector, folded from
+/// the effects of its [`changes`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// Region, stream or credentials changed: a new connection.
+    pub reconnect: bool,
+    /// A rate limit changed: applied live.
+    pub throttle: bool,
+    /// The processing method changed: swapped live.
+    pub method: bool,
+    /// `disabled` became true.
+    pub pause: bool,
+    /// `disabled` became false.
+    pub resume: bool,
+    /// Type or id changed: a different connector (its own state, its own checkpoints).
+    pub recreate: bool,
+    /// The shard count changed: `(from, to)`.
+    pub reshard: Option<(u32, u32)>,
+}
+
+impl Effects {
+    pub fn of(changes: &[Change]) -> Self {
+        let mut effects = Effects::default();
+        for change in changes {
+            match &change.effect {
+                Effect::Reconnect => effects.reconnect = true,
+                Effect::Throttle => effects.throttle = true,
+                Effect::Method => effects.method = true,
+                Effect::Pause => effects.pause = true,
+                Effect::Resume => effects.resume = true,
+                Effect::Recreate => effects.recreate = true,
+                Effect::Reshard { from, to, .. } => effects.reshard = Some((*from, *to)),
+            }
+        }
+        effects
+    }
+
+    /// The effects of going from `old` to `new`.
+    pub fn between(old: &Connector, new: &Connector) -> Self {
+        Self::of(&changes(old, new))
+    }
+
+    /// Nothing the running connector needs to act on.
+    pub fn is_none(&self) -> bool {
+        *self == Effects::default()
+    }
+
+    /// A running session cannot absorb the change: stop it (flush, checkpoint) and start anew
+    /// (a new connection, a different connector, or a pause / resume).
+    pub fn needs_new_session(&self) -> bool {
+        self.reconnect || self.recreate || self.pause || self.resume
+    }
+}
+
+#[cfg(test)]
+mod effects_tests {
+    use super::Effects;
+    use crate::{validate_create, Connector, Context};
+
+    fn connector(patch: serde_json::Value) -> Connector {
+        let mut value = serde_json::json!({"type":"aws-kinesis","id":"dc1","credentials":{"user":"AKIAIOSFODNN7EXAMPLE","password":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},"region":"us-west-2","stream":"s","shards":2,"maxRecordsPerShardPerSecond":100,"maxBytesPerShardPerSecond":1000});
+        for (k, v) in patch.as_object().into_iter().flatten() {
+            value[k] = v.clone();
+        }
+        let result = validate_create(&value, &Context::default());
+        result
+            .value
+            .unwrap_or_else(|| panic!("valid: {:?}", result.errors))
+    }
+
+    #[test]
+    fn effects_fold_the_changes_of_a_config_change() {
+        let old = connector(serde_json::json!({}));
+        assert!(Effects::between(&old, &old).is_none());
+        let live = Effects::between(
+            &old,
+            &connector(
+                serde_json::json!({"maxRecordsPerShardPerSecond": 5, "dataProcessingMethodId": "m1"}),
+            ),
+        );
+        assert!(live.throttle && live.method && !live.needs_new_session());
+        let reconnect = Effects::between(&old, &connector(serde_json::json!({"stream": "other"})));
+        assert!(reconnect.reconnect && reconnect.needs_new_session());
+        let secret = Effects::between(
+            &old,
+            &connector(
+                serde_json::json!({"credentials": {"user":"AKIAIOSFODNN7EXAMPLE","password":"x".repeat(40)}}),
+            ),
+        );
+        assert!(secret.reconnect, "a new password alone reconnects");
+        let pause = Effects::between(&old, &connector(serde_json::json!({"disabled": true})));
+        assert!(pause.pause && pause.needs_new_session());
+        let id = Effects::between(&old, &connector(serde_json::json!({"id": "dc2"})));
+        assert!(id.recreate && id.needs_new_session());
+        let shards = Effects::between(&old, &connector(serde_json::json!({"shards": 8})));
+        assert_eq!(shards.reshard, Some((2, 8)));
+        assert!(
+            !shards.needs_new_session(),
+            "resharding is the stream's business, read on as it happens"
+        );
+    }
+}

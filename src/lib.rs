@@ -32,6 +32,7 @@ mod wasm;
 #[cfg(any(target_arch = "wasm32", test))]
 mod write;
 
+pub use diff::{changes, Effects};
 pub use issues::{Issue, Params, Severity, ISSUE_CODES, MAX_ISSUES};
 pub use json::locate;
 pub use model::{
