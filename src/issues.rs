@@ -245,6 +245,8 @@ impl Issue {
 
 impl Issues {
     /// Record an issue; its code decides whether it is an error or a warning.
+    // Out of line: inlined at each of the ~60 call sites it measured 0.8 KB gzipped of wasm.
+    #[inline(never)]
     pub fn report(
         &mut self,
         code: IssueCode,
@@ -252,11 +254,15 @@ impl Issues {
         message: String,
         params: Params,
     ) {
-        self.add(Issue::new(code, path, message, params));
+        self.push(code, path.into(), message, params);
     }
 
     /// Record an issue made elsewhere (its severity follows its code).
-    pub fn add(&mut self, mut issue: Issue) {
+    pub fn add(&mut self, issue: Issue) {
+        self.push(issue.code, issue.path, issue.message, issue.params);
+    }
+
+    fn push(&mut self, code: IssueCode, path: String, message: String, params: Params) {
         if self.errors.len() + self.warnings.len() >= MAX_ISSUES {
             if !self.truncated {
                 self.truncated = true;
@@ -272,7 +278,7 @@ impl Issues {
             }
             return;
         }
-        issue.severity = issue.code.severity();
+        let issue = Issue::new(code, path, message, params);
         match issue.severity {
             Severity::Error => self.errors.push(issue),
             Severity::Warning => self.warnings.push(issue),
