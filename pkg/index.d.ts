@@ -13,6 +13,12 @@ import type {
 
 export type * from './types.js';
 
+/**
+ * The app's context for {@link diff}: its connectors' ids and methods (the saved connector is
+ * `diff`'s first argument, so there is no `current`).
+ */
+export type DiffContext = Pick<Context, 'existingIds' | 'methods'>;
+
 /** A JSON Schema (draft 2020-12) document, as `createSchema()` / `updateSchema()` return it. */
 export type JsonSchema = { [keyword: string]: JsonValue };
 
@@ -48,10 +54,14 @@ export declare function normalizeUpdate(input: unknown): NormalizeResult;
 
 /**
  * What turns `saved` into `desired`: `action` (`none`, `update` with the minimal PUT body in
- * `update`, or `replace` with the POST body in `create`) and one `changes` entry per field with
- * the effect on the running connector. Secret values never appear in `changes`.
+ * `update`, or `replace` with the POST body in `create`), one `changes` entry per field with
+ * the effect on the running connector, and `requests`, the plan to send: `[]`, one `PUT` of
+ * `update` to the saved id, or `DELETE` of the saved id then `POST` of `create`. Send them only
+ * when `valid`. With a `context`, the requests are checked as the platform would check them (the
+ * PUT body as an update of `saved`, the POST body as a create; the saved id does not count as
+ * taken) and their issues join `errors` / `warnings`. Secret values never appear in `changes`.
  */
-export declare function diff(saved: unknown, desired: unknown): DiffResult;
+export declare function diff(saved: unknown, desired: unknown, context?: DiffContext): DiffResult;
 
 /** Merges `update` into `saved` and validates the result; `value` is the merged, normalized connector. */
 export declare function applyUpdate(saved: unknown, update: unknown): ValidationResult<Connector>;

@@ -4,48 +4,7 @@
 /** Any JSON value. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-/** Every issue code (see ARCHITECTURE.md). */
-export type IssueCode =
-  | "input.syntax"
-  | "input.type"
-  | "input.too_deep"
-  | "input.duplicate_key"
-  | "input.internal"
-  | "issues.truncated"
-  | "field.unknown"
-  | "field.required"
-  | "field.type"
-  | "field.null"
-  | "field.empty"
-  | "field.unsafe_integer"
-  | "type.invalid"
-  | "id.length"
-  | "id.start"
-  | "id.characters"
-  | "id.duplicate"
-  | "app.connector_limit"
-  | "credentials.incomplete"
-  | "credentials.user.format"
-  | "credentials.user.shape"
-  | "credentials.password.shape"
-  | "region.unknown"
-  | "stream.length"
-  | "stream.characters"
-  | "shards.range"
-  | "shards.quota"
-  | "shards.reshard"
-  | "shards.reshard_daily_limit"
-  | "maxRecordsPerShardPerSecond.range"
-  | "maxRecordsPerShardPerSecond.above_limit"
-  | "maxBytesPerShardPerSecond.range"
-  | "maxBytesPerShardPerSecond.above_limit"
-  | "dataProcessingMethodId.format"
-  | "dataProcessingMethodId.unknown"
-  | "dataProcessingMethodId.conflict"
-  | "update.empty"
-  | "update.immutable"
-  | "context.invalid"
-  | "diff.saved_invalid";
+export type IssueCode = "input.syntax" | "input.type" | "input.too_deep" | "input.duplicate_key" | "input.internal" | "issues.truncated" | "field.unknown" | "field.required" | "field.type" | "field.null" | "field.empty" | "field.unsafe_integer" | "type.invalid" | "id.length" | "id.start" | "id.characters" | "id.duplicate" | "app.connector_limit" | "credentials.incomplete" | "credentials.user.format" | "credentials.user.shape" | "credentials.password.shape" | "region.unknown" | "stream.length" | "stream.characters" | "shards.range" | "shards.quota" | "shards.reshard" | "shards.reshard_daily_limit" | "maxRecordsPerShardPerSecond.range" | "maxRecordsPerShardPerSecond.above_limit" | "maxBytesPerShardPerSecond.range" | "maxBytesPerShardPerSecond.above_limit" | "dataProcessingMethodId.format" | "dataProcessingMethodId.unknown" | "dataProcessingMethodId.conflict" | "update.empty" | "update.immutable" | "context.invalid" | "diff.saved_invalid";
 
 export type Severity = "error" | "warning";
 
@@ -83,9 +42,13 @@ from?: number, to?: number, steps?: number,
  */
 plan?: Array<number>, };
 
-export type Issue = { severity: Severity, 
+export type Issue = { 
 /**
- * Stable dotted id, e.g. `region.unknown` (one of [`ISSUE_CODES`]; see ARCHITECTURE.md).
+ * Always `code.severity()` (kept on the wire for readers that do not know the codes).
+ */
+severity: Severity, 
+/**
+ * Stable dotted id, e.g. `region.unknown` (see ARCHITECTURE.md).
  */
 code: IssueCode, 
 /**
@@ -172,4 +135,11 @@ update: UpdatePayload,
 /**
  * For `replace`: the POST body of the new connector.
  */
-create?: Connector, changes: Array<Change>, };
+create?: Connector, changes: Array<Change>, 
+/**
+ * The requests that carry out `action`, in order: none, one PUT, or DELETE then POST.
+ * Send them only when `valid`.
+ */
+requests: Array<Request>, };
+
+export type Request = { "method": "PUT", id: string, body: UpdatePayload, } | { "method": "DELETE", id: string, } | { "method": "POST", body: Connector, };

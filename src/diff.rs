@@ -1,162 +1,37 @@
-//! SPEC §2 with a saved connector, and §5: validate an update against `current`, merge it
-//! (`apply_update`), and compute the minimal update between two connectors (`diff`).
+//! SPEC §5: the minimal update between two connectors (`diff`), what each change means for a
+//! running connector (`changes`, [`Effects`]), and the requests that carry it.
 
-use crate::issues::{Issues, Params};
-use crate::json::Node;
+use std::borrow::Cow;
+
+use crate::issues::{IssueCode, Issues, Params};
+use crate::json::{self, Node};
 use crate::model::{
     Change, ChangeKind, Connector, Credentials, DiffAction, DiffResult, Effect, FieldValue,
-    UpdatePayload,
+    Request, UpdatePayload,
 };
 use crate::normalize::normalize;
 use crate::validate::{
-    check_context, check_fields, context_invalid, quota_warning, reshard_plan, reshard_warnings,
-    to_connector, to_update, Ctx, Fields, Mode, Slot,
+    check_context, check_fields, context_invalid, reshard_plan, reshard_warnings, to_connector,
+    Ctx, Mode,
 };
+use crate::write::WriteJson;
 
-/// What checking an update produced: the patch and, with `current`, the merged connector.
-pub(crate) struct UpdateCheck {
-    pub patch: Option<Fields>,
-    pub merged: Option<Fields>,
-}
-
-/// Check an update payload, and with `ctx.current` the merged result (SPEC §2).
-pub(crate) fn check_update(input: &Node, ctx: &Ctx, issues: &mut Issues) -> UpdateCheck {
-    let patch = check_fields(input, Mode::Patch, issues);
-    let mut merged = None;
-    if let (Some(patch), Some(current)) = (&patch, ctx.current) {
-        let (current, _) = normalize(current, true);
-        let current = Node::detached(current);
-        let mut current_issues = Issues::default();
-        match check_fields(&current, Mode::Saved, &mut current_issues) {
-            None => context_invalid(
-                issues,
-                "current",
-                "context.current must be the saved connector object.",
-            ),
-            Some(saved) => {
-                // The saved connector's own errors matter only where the update does not replace them.
-                for mut issue in current_issues.errors {
-                    if !present(patch, top_field(&issue.path)) {
-                        issue.message = format!("In the saved connector: {}", issue.message);
-                        issues.add(issue);
-                    }
-                }
-                immutable(input, &saved, issues);
-                let m = merge(&saved, patch);
-                if patch.shards.is_present() || patch.region.is_present() {
-                    quota_warning(&m, issues);
-                }
-                if let (Some(&from), Some(&to)) = (saved.shards.valid(), patch.shards.valid()) {
-                    if from != to {
-                        reshard_warnings(from, to, issues);
-                    }
-                }
-                merged = Some(m);
-            }
-        }
+/// SPEC §5. With the app's context, the requests are checked too ([`check_requests`]).
+pub(crate) fn diff(
+    saved: &Node,
+    desired: &Node,
+    context: Option<&Ctx>,
+    mut issues: Issues,
+) -> DiffResult {
+    if context.is_some_and(|ctx| ctx.current.is_some()) {
+        context_invalid(
+            &mut issues,
+            "current",
+            "diff takes no context.current: the saved connector is its first argument.",
+        );
     }
-    if let Some(patch) = &patch {
-        check_context(patch, ctx, false, issues);
-    }
-    UpdateCheck { patch, merged }
-}
-
-pub(crate) fn update_value(check: &UpdateCheck, issues: &Issues) -> Option<UpdatePayload> {
-    if issues.has_errors() {
-        return None;
-    }
-    check.patch.as_ref().map(to_update)
-}
-
-pub(crate) fn merged_value(check: &UpdateCheck, issues: &Issues) -> Option<Connector> {
-    if issues.has_errors() {
-        return None;
-    }
-    check.merged.as_ref().and_then(to_connector)
-}
-
-fn top_field(path: &str) -> &str {
-    path.strip_prefix('/')
-        .and_then(|p| p.split('/').next())
-        .unwrap_or("")
-}
-
-fn present(f: &Fields, name: &str) -> bool {
-    match name {
-        "type" => f.kind.is_present(),
-        "id" => f.id.is_present(),
-        "credentials" => f.credentials.is_present(),
-        "region" => f.region.is_present(),
-        "stream" => f.stream.is_present(),
-        "shards" => f.shards.is_present(),
-        "maxRecordsPerShardPerSecond" => f.max_records.is_present(),
-        "maxBytesPerShardPerSecond" => f.max_bytes.is_present(),
-        "dataProcessingMethodId" | "dataProcessingMethod" => f.method.is_present(),
-        "disabled" => f.disabled.is_present(),
-        _ => false,
-    }
-}
-
-/// `type` and `id` may appear in an update only with the saved values (ids compare as the
-/// platform compares them: case-insensitively).
-fn immutable(input: &Node, saved: &Fields, issues: &mut Issues) {
-    if let (Some(node), Some(_)) = (input.get("type"), saved.kind.valid()) {
-        if node.value.as_str() != Some(crate::model::CONNECTOR_TYPE)
-            && node.value != crate::json::Json::Null
-        {
-            issues.error(
-                "update.immutable",
-                "/type",
-                "type cannot be changed by an update.".into(),
-                Params::default(),
-            );
-        }
-    }
-    if let (Some(node), Some(old)) = (input.get("id"), saved.id.valid()) {
-        if node.value.as_str() != Some(old.as_str()) && node.value != crate::json::Json::Null {
-            issues.error(
-                "update.immutable",
-                "/id",
-                format!("id cannot be changed by an update (the saved id is \"{old}\"); delete and create the connector instead."),
-                Params { expected: Some(old.clone()), ..Params::default() },
-            );
-        }
-    }
-}
-
-/// RFC 7396 over the typed fields; `credentials` is replaced whole; `null` removes.
-fn merge(saved: &Fields, patch: &Fields) -> Fields {
-    fn pick<T: Clone>(saved: &Slot<T>, patch: &Slot<T>) -> Slot<T> {
-        match patch {
-            Slot::Absent => saved.clone(),
-            Slot::Null => Slot::Absent,
-            other => other.clone(),
-        }
-    }
-    Fields {
-        kind: pick(&saved.kind, &patch.kind),
-        id: pick(&saved.id, &patch.id),
-        credentials: pick(&saved.credentials, &patch.credentials),
-        region: pick(&saved.region, &patch.region),
-        stream: pick(&saved.stream, &patch.stream),
-        shards: pick(&saved.shards, &patch.shards),
-        max_records: pick(&saved.max_records, &patch.max_records),
-        max_bytes: pick(&saved.max_bytes, &patch.max_bytes),
-        method: pick(&saved.method, &patch.method),
-        method_key: if patch.method.is_present() {
-            patch.method_key
-        } else {
-            saved.method_key
-        },
-        disabled: match patch.disabled {
-            Slot::Null => Slot::Valid(false),
-            _ => pick(&saved.disabled, &patch.disabled),
-        },
-    }
-}
-
-/// SPEC §5.
-pub(crate) fn diff(saved: &Node, desired: &Node, mut issues: Issues) -> DiffResult {
+    // Issues of the arguments themselves (a malformed context) do not stop the diff.
+    let prior_errors = issues.errors.len();
     let (saved_value, _) = normalize(saved, true);
     let (desired_value, _) = normalize(desired, true);
     let mut saved_issues = Issues::default();
@@ -167,8 +42,8 @@ pub(crate) fn diff(saved: &Node, desired: &Node, mut issues: Issues) -> DiffResu
         } else {
             issue.path.clone()
         };
-        issues.error(
-            "diff.saved_invalid",
+        issues.report(
+            IssueCode::DiffSavedInvalid,
             issue.path,
             format!(
                 "The saved connector is not valid at {at}: {}",
@@ -186,11 +61,15 @@ pub(crate) fn diff(saved: &Node, desired: &Node, mut issues: Issues) -> DiffResu
         update: UpdatePayload::default(),
         create: None,
         changes: Vec::new(),
+        requests: Vec::new(),
     };
-    if let (Some(saved), Some(desired)) = (saved_fields, desired_fields) {
-        if !issues.has_errors() {
-            if let (Some(old), Some(new)) = (to_connector(&saved), to_connector(&desired)) {
+    if let (Some(saved_fields), Some(desired)) = (saved_fields, desired_fields) {
+        if issues.errors.len() == prior_errors {
+            if let (Some(old), Some(new)) = (to_connector(&saved_fields), to_connector(&desired)) {
                 compare(&old, &new, &mut result, &mut issues);
+                if let Some(ctx) = context {
+                    check_requests(saved, &old.id, &result.requests, ctx, &mut issues);
+                }
             }
         }
     }
@@ -261,9 +140,9 @@ fn compare(old: &Connector, new: &Connector, result: &mut DiffResult, issues: &m
             });
             let password = new_creds.password.clone().or_else(|| old_password.cloned());
             if password.is_none() && !replace {
-                issues.error(
-                    "credentials.incomplete",
-                    "/credentials",
+                issues.report(
+                    IssueCode::CredentialsIncomplete,
+                    "/credentials/password",
                     "The access key id changed but no password is given or saved; an update must carry both.".into(),
                     Params::default(),
                 );
@@ -393,18 +272,85 @@ fn compare(old: &Connector, new: &Connector, result: &mut DiffResult, issues: &m
             .as_ref()
             .is_none_or(|c| c.password.is_none())
         {
-            issues.error(
-                "field.required",
+            issues.report(
+                IssueCode::FieldRequired,
                 "/credentials/password",
                 "The id changes, so the connector is created again, and a create needs credentials.password.".into(),
                 Params { field: Some("credentials.password".into()), ..Params::default() },
             );
         }
         result.create = Some(new.clone());
+        result.requests = vec![
+            Request::Delete { id: old.id.clone() },
+            Request::Post { body: new.clone() },
+        ];
     } else {
+        if !changes.is_empty() {
+            result.requests = vec![Request::Put {
+                id: old.id.clone(),
+                body: update.clone(),
+            }];
+        }
         result.update = update;
     }
     result.changes = changes;
+}
+
+/// The checks the platform runs on the requests: the PUT body as an update of the saved
+/// connector, the POST body as a create. The saved connector's own id is not taken (it is the
+/// one being updated, or deleted first). Issues already reported are not repeated.
+fn check_requests(
+    saved: &Node,
+    saved_id: &str,
+    requests: &[Request],
+    ctx: &Ctx,
+    issues: &mut Issues,
+) {
+    let others = Ctx {
+        current: None,
+        existing_ids: ctx
+            .existing_ids
+            .iter()
+            .filter(|id| !id.eq_ignore_ascii_case(saved_id))
+            .map(|id| Cow::Borrowed(&**id))
+            .collect(),
+        methods: ctx.methods.clone(),
+    };
+    let mut found = Issues::default();
+    for request in requests {
+        let mut text = Vec::new();
+        match request {
+            Request::Put { body, .. } => body.write_json(&mut text),
+            Request::Post { body } => body.write_json(&mut text),
+            Request::Delete { .. } => continue,
+        }
+        // The bodies were written by us from valid values: they parse.
+        let Ok(text) = String::from_utf8(text) else {
+            continue;
+        };
+        let Ok(body) = json::parse(&text) else {
+            continue;
+        };
+        match request {
+            Request::Put { .. } => {
+                let update = Ctx {
+                    current: Some(saved),
+                    ..others.clone()
+                };
+                crate::update::check_update(&body, &update, &mut found);
+            }
+            _ => {
+                if let Some(fields) = check_fields(&body, Mode::Create, &mut found) {
+                    check_context(&fields, &others, true, &mut found);
+                }
+            }
+        }
+    }
+    for issue in found.errors.into_iter().chain(found.warnings) {
+        if !issues.contains(&issue.path, issue.code) {
+            issues.add(issue);
+        }
+    }
 }
 
 fn num(n: u64) -> Option<FieldValue> {
@@ -423,6 +369,7 @@ pub fn changes(old: &Connector, new: &Connector) -> Vec<Change> {
         update: UpdatePayload::default(),
         create: None,
         changes: Vec::new(),
+        requests: Vec::new(),
     };
     compare(old, new, &mut result, &mut Issues::default());
     result.changes

@@ -137,17 +137,42 @@ impl<'a> Node<'a> {
     }
 }
 
-/// Why text could not be read: a syntax error with its place in the text (1-based line and
-/// column, in characters), or nesting deeper than [`MAX_DEPTH`] (reading stops there).
+/// Why text could not be read, with the place in the text where reading stopped (1-based line
+/// and column, in characters).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{reason} at line {line}, column {column}")]
+#[error("{} at line {line}, column {column}", kind.reason())]
 pub struct SyntaxError {
-    pub reason: &'static str,
+    pub kind: SyntaxErrorKind,
     pub offset: usize,
     pub line: usize,
     pub column: usize,
-    /// For nesting too deep: the JSON pointer of the first container past the limit.
-    pub too_deep: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyntaxErrorKind {
+    /// The text is not JSON (or not JS-mode JSON); why, in words.
+    Invalid(&'static str),
+    /// Nesting deeper than [`MAX_DEPTH`]: the JSON pointer of the first container past it.
+    TooDeep { pointer: String },
+}
+
+impl SyntaxErrorKind {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SyntaxErrorKind::Invalid(reason) => reason,
+            SyntaxErrorKind::TooDeep { .. } => "nesting too deep",
+        }
+    }
+}
+
+impl SyntaxError {
+    /// The pointer of the first too-deep container, when that is why reading stopped.
+    pub fn too_deep(&self) -> Option<&str> {
+        match &self.kind {
+            SyntaxErrorKind::TooDeep { pointer } => Some(pointer),
+            SyntaxErrorKind::Invalid(_) => None,
+        }
+    }
 }
 
 /// Parse strict JSON text (the user's own text).
@@ -156,6 +181,7 @@ pub fn parse(text: &str) -> Result<Node<'_>, SyntaxError> {
 }
 
 /// Parse text written by the JS glue: JSON plus the `@name` markers of [`Foreign`].
+#[cfg(any(target_arch = "wasm32", test))]
 pub fn parse_js(text: &str) -> Result<Node<'_>, SyntaxError> {
     Parser::new(text, true).parse_document()
 }
@@ -233,20 +259,22 @@ impl<'a> Parser<'a> {
         })();
         result.map_err(|e| {
             let (line, column) = line_column(self.text, e.offset);
-            let too_deep = e.deep_path.map(|tokens| {
-                let mut pointer = String::new();
-                for token in tokens.iter().rev() {
-                    pointer.push('/');
-                    escape_token(token, &mut pointer);
+            let kind = match e.deep_path {
+                Some(tokens) => {
+                    let mut pointer = String::new();
+                    for token in tokens.iter().rev() {
+                        pointer.push('/');
+                        escape_token(token, &mut pointer);
+                    }
+                    SyntaxErrorKind::TooDeep { pointer }
                 }
-                pointer
-            });
+                None => SyntaxErrorKind::Invalid(e.reason),
+            };
             SyntaxError {
-                reason: e.reason,
+                kind,
                 offset: e.offset,
                 line,
                 column,
-                too_deep,
             }
         })
     }
@@ -542,7 +570,7 @@ pub fn locate(text: &str, pointer: &str) -> Option<(usize, usize)> {
     let root = match parse(text) {
         Ok(root) => root,
         // Reading stopped at a too-deep value: its place is where reading stopped.
-        Err(e) if e.too_deep.as_deref() == Some(pointer) => return Some((e.line, e.column)),
+        Err(e) if e.too_deep() == Some(pointer) => return Some((e.line, e.column)),
         Err(_) => return None,
     };
     let mut pointer = pointer;
@@ -639,11 +667,6 @@ impl Json<'_> {
             ),
             Json::Foreign(f) => Json::Foreign(f),
         }
-    }
-
-    /// As a `serde_json::Value` (JS-only values become `null`, as JSON.stringify does).
-    pub fn to_value(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 }
 
@@ -743,11 +766,11 @@ mod tests {
     fn deep_nesting_is_reported_with_its_pointer() {
         let text = format!("{{\"a\":{}{}}}", "[".repeat(5000), "]".repeat(5000));
         let err = parse(&text).expect_err("too deep");
-        let pointer = err.too_deep.expect("too deep");
+        let pointer = err.too_deep().expect("too deep").to_string();
         assert_eq!(pointer, format!("/a{}", "/0".repeat(MAX_DEPTH - 1)));
         assert!(parse(&"[".repeat(5000))
             .expect_err("too deep")
-            .too_deep
+            .too_deep()
             .is_some());
         assert!(parse(&format!(
             "{}{}",
@@ -762,10 +785,7 @@ mod tests {
         assert!(parse(r#"{"a": @nan}"#).is_err());
         let node = parse_js(r#"{"a": @nan, "b": @-infinity}"#).expect("js mode");
         assert_eq!(
-            parse_js(r#"{"a": [@depth]}"#)
-                .expect_err("deep")
-                .too_deep
-                .as_deref(),
+            parse_js(r#"{"a": [@depth]}"#).expect_err("deep").too_deep(),
             Some("/a/0")
         );
         assert_eq!(

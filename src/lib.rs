@@ -4,7 +4,7 @@
 //! No I/O; builds natively and for `wasm32-unknown-unknown` (see `wasm.rs` for the binding).
 //!
 //! ```
-//! use kinesis_connector::{validate_create_json, Context};
+//! use kinesis_connector::{validate_create_json, Context, IssueCode, Severity};
 //!
 //! let result = validate_create_json(r#"{
 //!   "type": "aws-kinesis", "id": "dc.kinesis.1",
@@ -13,38 +13,45 @@
 //!   "maxRecordsPerShardPerSecond": 1000, "maxBytesPerShardPerSecond": 1000000
 //! }"#, &Context::default());
 //! assert!(!result.valid);
-//! assert_eq!(result.errors[0].code, "region.unknown");
+//! assert_eq!(result.errors[0].code, IssueCode::RegionUnknown);
+//! assert_eq!(IssueCode::RegionUnknown.severity(), Severity::Error);
+//! assert_eq!(IssueCode::RegionUnknown.to_string(), "region.unknown");
 //! assert_eq!(result.errors[0].params.suggestion.as_deref(), Some("us-west-2"));
 //! ```
 
 #[cfg(any(target_arch = "wasm32", test))]
 mod arena;
 mod diff;
+mod field;
 mod issues;
-pub mod json;
+mod json;
 mod model;
 mod normalize;
+mod ops;
 mod regions;
 mod schema;
+mod update;
 mod validate;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
-#[cfg(any(target_arch = "wasm32", test))]
 mod write;
 
 pub use diff::{changes, Effects};
-pub use issues::{Issue, Params, Severity, ISSUE_CODES, MAX_ISSUES};
+pub use field::Field;
+pub use issues::{Issue, IssueCode, Params, Severity, MAX_ISSUES};
 pub use json::locate;
 pub use model::{
     Change, ChangeKind, Connector, ConnectorType, Context, Credentials, DiffAction, DiffResult,
-    Effect, FieldValue, NormalizeChange, NormalizeResult, RegionInfo, Secret, UpdatePayload,
-    ValidationResult, CONNECTOR_TYPE,
+    Effect, FieldValue, NormalizeChange, NormalizeResult, NormalizedValue, RegionInfo, Request,
+    Secret, UpdatePayload, ValidationResult, CONNECTOR_TYPE,
 };
+pub use ops::{Op, LIST_OPS};
 pub use regions::{suggest_region, Region};
 pub use validate::reshard_plan;
 
 use issues::{Issues, Params as P};
-use json::Node;
+use json::{Node, SyntaxErrorKind};
+use model::NormalizedValue as Normalized;
 use validate::{check_context, check_fields, to_connector, Ctx, Mode};
 
 /// Validate a create payload (POST body).
@@ -119,20 +126,38 @@ pub fn normalize_update(input: &serde_json::Value) -> NormalizeResult {
 fn normalize_value(input: &serde_json::Value, create: bool) -> NormalizeResult {
     match json::from_value(input) {
         Ok(node) => normalize_node(&node, create),
-        // Too deep to walk: nothing is changed.
+        // Too deep to walk: `null`, nothing changed (as the package answers: its reader stops
+        // at the same depth).
         Err(_) => NormalizeResult {
-            value: json::Json::Null,
+            value: Normalized(json::Json::Null),
             changes: Vec::new(),
         },
     }
 }
 
-/// SPEC §5: what turns `saved` into `desired`.
+/// SPEC §5: what turns `saved` into `desired`, and the requests that do it (`requests`).
 pub fn diff(saved: &serde_json::Value, desired: &serde_json::Value) -> DiffResult {
     let mut issues = Issues::default();
     let saved = value_node(saved, &mut issues).unwrap_or_else(undefined_node);
     let desired = value_node(desired, &mut issues).unwrap_or_else(undefined_node);
-    diff::diff(&saved, &desired, issues)
+    diff::diff(&saved, &desired, None, issues)
+}
+
+/// [`diff`] with the app's context as raw JSON (`{ existingIds?, methods? }`, as the npm
+/// package receives it): the requests are checked too, as the platform would check them (the
+/// PUT body as an update of `saved`, the re-create's POST body as a create; the saved
+/// connector's own id does not count as taken), and their issues join the result.
+pub fn diff_in(
+    saved: &serde_json::Value,
+    desired: &serde_json::Value,
+    context: &serde_json::Value,
+) -> DiffResult {
+    with_context(context, |ctx, issues| {
+        let mut issues = std::mem::take(issues);
+        let saved = value_node(saved, &mut issues).unwrap_or_else(undefined_node);
+        let desired = value_node(desired, &mut issues).unwrap_or_else(undefined_node);
+        diff::diff(&saved, &desired, Some(ctx), issues)
+    })
 }
 
 /// Merge an update into a saved connector; `value` is the merged, normalized connector.
@@ -189,10 +214,7 @@ fn value_node<'a>(value: &'a serde_json::Value, issues: &mut Issues) -> Option<N
     }
 }
 
-fn with_context<T>(
-    context: &serde_json::Value,
-    f: impl FnOnce(&Ctx, &mut Issues) -> ValidationResult<T>,
-) -> ValidationResult<T> {
+fn with_context<R>(context: &serde_json::Value, f: impl FnOnce(&Ctx, &mut Issues) -> R) -> R {
     let mut issues = Issues::default();
     let node = match json::from_value(context) {
         Ok(node) => Some(node),
@@ -209,14 +231,14 @@ pub(crate) fn parse<'a>(text: &'a str, issues: &mut Issues) -> Option<Node<'a>> 
     match json::parse(text) {
         Ok(node) => Some(node),
         Err(e) => {
-            match e.too_deep {
-                Some(pointer) => validate::too_deep(issues, &pointer),
-                None => issues.error(
-                    "input.syntax",
+            match &e.kind {
+                SyntaxErrorKind::TooDeep { pointer } => validate::too_deep(issues, pointer),
+                SyntaxErrorKind::Invalid(reason) => issues.report(
+                    IssueCode::InputSyntax,
                     "",
                     format!(
-                        "The text is not valid JSON: {} at line {}, column {}.",
-                        e.reason, e.line, e.column
+                        "The text is not valid JSON: {reason} at line {}, column {}.",
+                        e.line, e.column
                     ),
                     P {
                         line: Some(e.line as u64),
@@ -248,8 +270,8 @@ pub(crate) fn update(
     ctx: &Ctx,
     issues: &mut Issues,
 ) -> ValidationResult<UpdatePayload> {
-    let check = diff::check_update(input, ctx, issues);
-    let value = diff::update_value(&check, issues);
+    let check = update::check_update(input, ctx, issues);
+    let value = update::update_value(&check, issues);
     finish(std::mem::take(issues), value)
 }
 
@@ -262,14 +284,17 @@ pub(crate) fn apply(
         current: Some(saved),
         ..Ctx::default()
     };
-    let check = diff::check_update(update, &ctx, &mut issues);
-    let value = diff::merged_value(&check, &issues);
+    let check = update::check_update(update, &ctx, &mut issues);
+    let value = update::merged_value(&check, &issues);
     finish(issues, value)
 }
 
 pub(crate) fn normalize_node(input: &Node, create: bool) -> NormalizeResult {
     let (value, changes) = normalize::normalize(input, create);
-    NormalizeResult { value, changes }
+    NormalizeResult {
+        value: Normalized(value),
+        changes,
+    }
 }
 
 pub(crate) fn finish<T>(issues: Issues, value: Option<T>) -> ValidationResult<T> {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::issues::Issue;
+use crate::json::Json;
 use crate::regions::Region;
 
 /// The only connector type this crate knows.
@@ -184,8 +185,32 @@ pub struct NormalizeChange {
 pub struct NormalizeResult {
     /// The normalized input: a new value (not validated; may still be invalid).
     #[cfg_attr(feature = "ts", ts(type = "unknown"))]
-    pub value: crate::json::Json<'static>,
+    pub value: NormalizedValue,
     pub changes: Vec<NormalizeChange>,
+}
+
+/// What `normalize` made of its input: any JSON value (it does not validate). It serializes as
+/// JSON with numbers exactly as they were written; [`NormalizedValue::to_value`] gives a
+/// `serde_json::Value`. The parser's tree inside stays private.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NormalizedValue(pub(crate) Json<'static>);
+
+impl NormalizedValue {
+    /// As a `serde_json::Value` (a number serde_json cannot hold, such as `1e400`, becomes `null`).
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The input could not be normalized at all (too deep), or was `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self.0, Json::Null | Json::Foreign(_))
+    }
+}
+
+impl Serialize for NormalizedValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -276,6 +301,26 @@ pub struct DiffResult {
     #[cfg_attr(feature = "ts", ts(optional))]
     pub create: Option<Connector>,
     pub changes: Vec<Change>,
+    /// The requests that carry out `action`, in order: none, one PUT, or DELETE then POST.
+    /// Send them only when `valid`.
+    pub requests: Vec<Request>,
+}
+
+/// One request to the platform's data-connector API, tagged by `method` so TypeScript sees a
+/// discriminated union. `id` is the saved connector's id (the URL's last segment).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "method")]
+pub enum Request {
+    /// Update the saved connector in place: `body` is the diff's `update`.
+    #[serde(rename = "PUT")]
+    Put { id: String, body: UpdatePayload },
+    /// Delete the saved connector (a replace, before the POST).
+    #[serde(rename = "DELETE")]
+    Delete { id: String },
+    /// Create a connector: `body` is the diff's `create`.
+    #[serde(rename = "POST")]
+    Post { body: Connector },
 }
 
 /// A region with its display name, as `regions()` lists them.

@@ -3,11 +3,12 @@
 
 use std::borrow::Cow;
 
+use crate::field::{Field, METHOD_ALIAS};
 use crate::json::{Json, Member, Node};
 use crate::model::NormalizeChange;
-use crate::validate::{
-    integer_value, Integer, FIELDS, MAX_BYTES, MAX_RECORDS, METHOD_ALIAS, METHOD_ID,
-};
+use crate::validate::{integer_value, Integer};
+
+const METHOD_ID: &str = Field::DataProcessingMethodId.name();
 
 /// Normalize a create (`fill_defaults`: `disabled: false`) or update payload.
 pub(crate) fn normalize(root: &Node, fill_defaults: bool) -> (Json<'static>, Vec<NormalizeChange>) {
@@ -36,7 +37,8 @@ pub(crate) fn normalize(root: &Node, fill_defaults: bool) -> (Json<'static>, Vec
         changes.push(change(METHOD_ID, "removed the empty optional value"));
     }
     let mut out: Vec<Member<'static>> = Vec::with_capacity(last.len() + 1);
-    for name in FIELDS {
+    for field in Field::ALL {
+        let name = field.name();
         let member = last
             .iter()
             .find(|m| m.key == name && (name != METHOD_ID || has_id))
@@ -46,7 +48,7 @@ pub(crate) fn normalize(root: &Node, fill_defaults: bool) -> (Json<'static>, Vec
                     .flatten()
             });
         let Some(member) = member else {
-            if name == "disabled" && fill_defaults {
+            if field == Field::Disabled && fill_defaults {
                 changes.push(change(name, "filled the default false"));
                 out.push(owned_member(name, Json::Bool(false)));
             }
@@ -60,7 +62,7 @@ pub(crate) fn normalize(root: &Node, fill_defaults: bool) -> (Json<'static>, Vec
                 "renamed dataProcessingMethod to dataProcessingMethodId",
             ));
         }
-        let value = normalize_field(name, &member.value.value, &mut field_changes);
+        let value = normalize_field(field, &member.value.value, &mut field_changes);
         match value {
             Some(v) => out.push(owned_member(name, v)),
             None => field_changes.push(change(name, "removed the empty optional value")),
@@ -71,12 +73,16 @@ pub(crate) fn normalize(root: &Node, fill_defaults: bool) -> (Json<'static>, Vec
             }
             changes.push(c);
         }
-        if name == "disabled" && fill_defaults && out.last().map(|m| &*m.key) != Some("disabled") {
+        if field == Field::Disabled
+            && fill_defaults
+            && out.last().map(|m| &*m.key) != Some("disabled")
+        {
             out.push(owned_member(name, Json::Bool(false)));
         }
     }
     for m in &last {
-        let known = FIELDS.contains(&&*m.key) || (m.key == METHOD_ALIAS && !has_id);
+        let known = (m.key != METHOD_ALIAS && Field::from_name(&m.key).is_some())
+            || (m.key == METHOD_ALIAS && !has_id);
         if !known {
             out.push(Member {
                 key: Cow::Owned(m.key.to_string()),
@@ -111,12 +117,13 @@ fn owned(value: &Json) -> Node<'static> {
 
 /// `None` removes the field (an empty optional string).
 fn normalize_field(
-    name: &str,
+    field: Field,
     value: &Json,
     changes: &mut Vec<NormalizeChange>,
 ) -> Option<Json<'static>> {
+    let name = field.name();
     let Json::String(s) = value else {
-        if name == "credentials" {
+        if field == Field::Credentials {
             if let Json::Object(members) = value {
                 return Some(normalize_credentials(members, changes));
             }
@@ -127,17 +134,19 @@ fn normalize_field(
     if trimmed.len() != s.len() {
         changes.push(change(name, "trimmed surrounding whitespace"));
     }
-    match name {
-        "type" | "region" => {
+    match field {
+        Field::Type | Field::Region => {
             let lower = trimmed.to_ascii_lowercase();
             if lower != trimmed {
                 changes.push(change(name, "lower-cased"));
             }
             Some(Json::String(Cow::Owned(lower)))
         }
-        "shards" | MAX_RECORDS | MAX_BYTES => Some(integer_string(name, trimmed, changes)),
-        METHOD_ID if trimmed.is_empty() => None,
-        "disabled" => match trimmed {
+        Field::Shards | Field::MaxRecordsPerShardPerSecond | Field::MaxBytesPerShardPerSecond => {
+            Some(integer_string(name, trimmed, changes))
+        }
+        Field::DataProcessingMethodId if trimmed.is_empty() => None,
+        Field::Disabled => match trimmed {
             "" => None,
             "true" | "false" => {
                 changes.push(change(name, "converted the string to a boolean"));

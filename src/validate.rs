@@ -3,7 +3,8 @@
 
 use std::borrow::Cow;
 
-use crate::issues::{clip, Issues, Params};
+use crate::field::{CredentialField, Field, METHOD_ALIAS};
+use crate::issues::{clip, IssueCode, Issues, Params};
 use crate::json::{Foreign, Json, Member, Node};
 use crate::model::{Connector, ConnectorType, Credentials, Secret, UpdatePayload, CONNECTOR_TYPE};
 use crate::regions::{closest, squash, squash_into, squashed_eq, suggest_region, Region};
@@ -67,42 +68,35 @@ pub(crate) struct Fields {
     pub disabled: Slot<bool>,
 }
 
-pub(crate) const METHOD_ID: &str = "dataProcessingMethodId";
-pub(crate) const METHOD_ALIAS: &str = "dataProcessingMethod";
-pub(crate) const MAX_RECORDS: &str = "maxRecordsPerShardPerSecond";
-pub(crate) const MAX_BYTES: &str = "maxBytesPerShardPerSecond";
+/// The suggestions "did you mean" offers for an unknown top-level key.
+const FIELD_NAMES: [&str; 10] = {
+    let mut names = [""; 10];
+    let mut i = 0;
+    while i < Field::ALL.len() {
+        names[i] = Field::ALL[i].name();
+        i += 1;
+    }
+    names
+};
+const CREDENTIAL_NAMES: [&str; 2] = ["user", "password"];
 
-/// The connector's fields in the seed's (canonical) order.
-pub(crate) const FIELDS: [&str; 10] = [
-    "type",
-    "id",
-    "credentials",
-    "region",
-    "stream",
-    "shards",
-    MAX_RECORDS,
-    MAX_BYTES,
-    METHOD_ID,
-    "disabled",
-];
-/// JSON pointers of the fields, in the order of [`FIELDS`] (no formatting on the hot path).
-const PATHS: [&str; 10] = [
-    "/type",
-    "/id",
-    "/credentials",
-    "/region",
-    "/stream",
-    "/shards",
-    "/maxRecordsPerShardPerSecond",
-    "/maxBytesPerShardPerSecond",
-    "/dataProcessingMethodId",
-    "/disabled",
-];
-const CREDENTIAL_FIELDS: [&str; 2] = ["user", "password"];
-const CREDENTIAL_PATHS: [&str; 2] = ["/credentials/user", "/credentials/password"];
-const CREDENTIAL_LABELS: [&str; 2] = ["credentials.user", "credentials.password"];
-/// The required fields are the first ones of [`FIELDS`]: the seed lists them before the optional two.
-const REQUIRED_COUNT: usize = 8;
+impl Fields {
+    /// The input gave this field (any value, `null` included).
+    pub fn is_present(&self, field: Field) -> bool {
+        match field {
+            Field::Type => self.kind.is_present(),
+            Field::Id => self.id.is_present(),
+            Field::Credentials => self.credentials.is_present(),
+            Field::Region => self.region.is_present(),
+            Field::Stream => self.stream.is_present(),
+            Field::Shards => self.shards.is_present(),
+            Field::MaxRecordsPerShardPerSecond => self.max_records.is_present(),
+            Field::MaxBytesPerShardPerSecond => self.max_bytes.is_present(),
+            Field::DataProcessingMethodId => self.method.is_present(),
+            Field::Disabled => self.disabled.is_present(),
+        }
+    }
+}
 
 pub(crate) const MAX_SAFE: i64 = 1 << 53;
 const MAX_SHARDS: i64 = 100_000;
@@ -122,8 +116,8 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
             return None;
         }
         other => {
-            issues.error(
-                "input.type",
+            issues.report(
+                IssueCode::InputType,
                 "",
                 format!(
                     "The payload must be a JSON object, not {}.",
@@ -139,8 +133,8 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
         }
     };
     if mode == Mode::Patch && members.is_empty() {
-        issues.error(
-            "update.empty",
+        issues.report(
+            IssueCode::UpdateEmpty,
             "",
             "The update has no fields; send at least one field to change.".into(),
             Params::default(),
@@ -149,33 +143,36 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
     report_duplicates(members, "", issues);
 
     // The last occurrence of a key counts, as with JSON.parse; unknown keys are all reported.
-    let mut found: [Option<&Node>; 10] = [None; 10];
+    // Indexed by `Field as usize` (the seed's order).
+    let mut found: [Option<&Node>; Field::ALL.len()] = [None; Field::ALL.len()];
     let mut alias: Option<&Node> = None;
     for member in members {
-        if let Some(i) = FIELDS.iter().position(|f| *f == member.key) {
-            found[i] = Some(&member.value);
-        } else if member.key == METHOD_ALIAS {
+        if member.key == METHOD_ALIAS {
             alias = Some(&member.value);
+        } else if let Some(field) = Field::from_name(&member.key) {
+            found[field as usize] = Some(&member.value);
         } else if member.value.value != Json::Foreign(Foreign::Undefined) {
-            unknown_field(issues, "", &member.key, &FIELDS, Some(METHOD_ALIAS));
+            unknown_field(issues, "", &member.key, &FIELD_NAMES, Some(METHOD_ALIAS));
         }
     }
     let mut fields = Fields {
-        method_key: METHOD_ID,
+        method_key: Field::DataProcessingMethodId.name(),
         ..Fields::default()
     };
 
-    for (i, name) in FIELDS.iter().enumerate() {
-        let Some(node) = present(found[i]) else {
-            let required = i < REQUIRED_COUNT && !(mode == Mode::Saved && *name == "credentials");
-            if required && mode != Mode::Patch && !(i == 8 && alias.is_some()) {
+    for field in Field::ALL {
+        let name = field.name();
+        let Some(node) = present(found[field as usize]) else {
+            let required =
+                field.required() && !(mode == Mode::Saved && field == Field::Credentials);
+            let aliased = field == Field::DataProcessingMethodId && alias.is_some();
+            if required && mode != Mode::Patch && !aliased {
                 missing(issues, "", name);
             }
             continue;
         };
-        let path = PATHS[i];
-        let optional = i >= REQUIRED_COUNT;
-        let null = null_or_value(node, path, name, optional, mode, issues);
+        let path = field.pointer();
+        let null = null_or_value(node, path, name, !field.required(), mode, issues);
         macro_rules! set {
             ($field:expr, $read:expr) => {
                 $field = match null {
@@ -184,23 +181,23 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
                 }
             };
         }
-        match i {
-            0 => set!(fields.kind, read_type(node, path, issues)),
-            1 => set!(fields.id, read_id(node, path, issues)),
-            2 => set!(fields.credentials, read_credentials(node, mode, issues)),
-            3 => set!(fields.region, read_region(node, path, issues)),
-            4 => set!(fields.stream, read_stream(node, path, issues)),
-            5 => set!(fields.shards, read_shards(node, path, issues)),
-            6 => set!(
+        match field {
+            Field::Type => set!(fields.kind, read_type(node, path, issues)),
+            Field::Id => set!(fields.id, read_id(node, path, issues)),
+            Field::Credentials => set!(fields.credentials, read_credentials(node, mode, issues)),
+            Field::Region => set!(fields.region, read_region(node, path, issues)),
+            Field::Stream => set!(fields.stream, read_stream(node, path, issues)),
+            Field::Shards => set!(fields.shards, read_shards(node, path, issues)),
+            Field::MaxRecordsPerShardPerSecond => set!(
                 fields.max_records,
-                read_rate(node, path, name, RECORDS_WRITE_LIMIT, "records", issues)
+                read_rate(node, field, RECORDS_WRITE_LIMIT, "records", issues)
             ),
-            7 => set!(
+            Field::MaxBytesPerShardPerSecond => set!(
                 fields.max_bytes,
-                read_rate(node, path, name, BYTES_WRITE_LIMIT, "bytes", issues)
+                read_rate(node, field, BYTES_WRITE_LIMIT, "bytes", issues)
             ),
-            8 => set!(fields.method, read_method(node, path, issues)),
-            _ => set!(fields.disabled, read_bool(node, path, name, issues)),
+            Field::DataProcessingMethodId => set!(fields.method, read_method(node, path, issues)),
+            Field::Disabled => set!(fields.disabled, read_bool(node, path, name, issues)),
         }
     }
 
@@ -209,10 +206,10 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
         if fields.method.is_present() {
             let same = matches!((&alias_node.value, fields.method.valid()), (Json::String(a), Some(b)) if a == b);
             if !same {
-                issues.error(
-                    "dataProcessingMethodId.conflict",
+                issues.report(
+                    IssueCode::MethodConflict,
                     path,
-                    format!("Both {METHOD_ID} and its alias {METHOD_ALIAS} are given, with different values; give one."),
+                    format!("Both {} and its alias {METHOD_ALIAS} are given, with different values; give one.", Field::DataProcessingMethodId),
                     Params { field: Some(METHOD_ALIAS.into()), ..Params::default() },
                 );
             }
@@ -266,8 +263,8 @@ fn null_or_value(
             } else {
                 ""
             };
-            issues.error(
-                "field.null",
+            issues.report(
+                IssueCode::FieldNull,
                 path,
                 format!("{name} must not be null{hint}."),
                 Params {
@@ -287,9 +284,9 @@ pub(crate) fn quota_warning(fields: &Fields, issues: &mut Issues) {
         return;
     };
     let quota = region.default_shard_quota();
-    if shards > quota && !issues.contains("/shards", "shards.quota") {
-        issues.warning(
-            "shards.quota",
+    if shards > quota && !issues.contains("/shards", IssueCode::ShardsQuota) {
+        issues.report(
+            IssueCode::ShardsQuota,
             "/shards",
             format!(
                 "{shards} shards is above the default account quota of {quota} shards in {}; request a quota increase first.",
@@ -309,8 +306,8 @@ fn read_type(node: &Node, path: &str, issues: &mut Issues) -> Slot<ConnectorType
     }
     let suggestion = crate::regions::has_part(squash(s).as_bytes(), b"kinesis")
         .then(|| CONNECTOR_TYPE.to_string());
-    issues.error(
-        "type.invalid",
+    issues.report(
+        IssueCode::TypeInvalid,
         path,
         format!("type must be \"{CONNECTOR_TYPE}\", not \"{}\".", clip(s)),
         Params {
@@ -326,29 +323,24 @@ fn read_id(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
     let Some(s) = expect_string(node, path, "id", issues) else {
         return Slot::Invalid;
     };
-    if check_name(s, path, "id", 64, true, issues) {
+    if check_id(s, path, issues) {
         Slot::Valid(s.to_string())
     } else {
         Slot::Invalid
     }
 }
 
-/// The platform's naming rules: a letter first, then letters, digits, `_`, `-` (and `.` where
-/// allowed); at most `max` characters. Reports `<code>.length`, `.start`, `.characters`.
-fn check_name(
-    s: &str,
-    path: &str,
-    field: &'static str,
-    max: usize,
-    dots: bool,
-    issues: &mut Issues,
-) -> bool {
+/// The platform's naming rules for ids: a letter first, then letters, digits, `.`, `_`, `-`;
+/// at most 64 characters. Reports `id.length`, `id.start`, `id.characters`.
+fn check_id(s: &str, path: &str, issues: &mut Issues) -> bool {
+    const MAX: usize = 64;
+    let (field, max) = ("id", MAX);
     let mut ok = true;
     let length = s.chars().count();
     if length > max {
         ok = false;
-        issues.error(
-            code(field, "length"),
+        issues.report(
+            IssueCode::IdLength,
             path,
             format!("{field} must be at most {max} characters long (it has {length})."),
             Params {
@@ -360,45 +352,30 @@ fn check_name(
     }
     if !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
         ok = false;
-        issues.error(
-            code(field, "start"),
+        issues.report(
+            IssueCode::IdStart,
             path,
             format!("{field} must start with a letter."),
             Params::default(),
         );
     }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-' || (dots && c == '.');
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
     if !s.chars().all(allowed) {
         ok = false;
-        let what = if dots {
-            "letters, digits, '.', '-' and '_'"
-        } else {
-            "letters, digits, '-' and '_'"
-        };
+        let what = "letters, digits, '.', '-' and '_'";
         let detail = if s.chars().any(char::is_whitespace) {
             " (no whitespace)"
         } else {
             ""
         };
-        issues.error(
-            code(field, "characters"),
+        issues.report(
+            IssueCode::IdCharacters,
             path,
             format!("{field} may contain only {what}{detail}."),
             Params::default(),
         );
     }
     ok
-}
-
-fn code(field: &'static str, rule: &'static str) -> &'static str {
-    match (field, rule) {
-        ("id", "length") => "id.length",
-        ("id", "start") => "id.start",
-        ("id", _) => "id.characters",
-        ("stream", "length") => "stream.length",
-        ("stream", _) => "stream.characters",
-        _ => "dataProcessingMethodId.format",
-    }
 }
 
 fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<CredentialFields> {
@@ -410,46 +387,46 @@ fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<Creden
         }
     };
     report_duplicates(members, "/credentials", issues);
+    // Indexed by `CredentialField as usize`.
     let mut found: [Option<&Node>; 2] = [None; 2];
     for member in members {
-        match CREDENTIAL_FIELDS.iter().position(|f| *f == member.key) {
-            Some(i) => found[i] = Some(&member.value),
+        match CredentialField::from_name(&member.key) {
+            Some(part) => found[part as usize] = Some(&member.value),
             None if member.value.value == Json::Foreign(Foreign::Undefined) => {}
-            None => unknown_field(
-                issues,
-                "/credentials",
-                &member.key,
-                &CREDENTIAL_FIELDS,
-                None,
-            ),
+            None => unknown_field(issues, "/credentials", &member.key, &CREDENTIAL_NAMES, None),
         }
     }
     let found = found.map(|n| n.filter(|n| n.value != Json::Foreign(Foreign::Undefined)));
-    if mode == Mode::Patch && found.iter().any(Option::is_none) {
-        issues.error(
-            "credentials.incomplete",
-            "/credentials",
-            "An update that changes credentials must carry both user and password (saved secrets are never returned, so a partial object is ambiguous).".into(),
-            Params::default(),
-        );
-    }
     let mut creds = CredentialFields::default();
     let mut valid = true;
-    for (i, name) in CREDENTIAL_FIELDS.iter().enumerate() {
-        let path = CREDENTIAL_PATHS[i];
-        let label = CREDENTIAL_LABELS[i];
-        let slot = match found[i] {
+    for part in CredentialField::ALL {
+        let path = part.pointer();
+        let label = part.label();
+        let slot = match found[part as usize] {
+            // An update replaces the credentials whole: the missing member is reported at its
+            // own pointer, so a form marks the input that needs filling.
+            None if mode == Mode::Patch => {
+                issues.report(
+                    IssueCode::CredentialsIncomplete,
+                    path,
+                    format!("An update that changes credentials must carry {label} too (saved secrets are never returned, so a partial object is ambiguous)."),
+                    Params { field: Some(label.into()), ..Params::default() },
+                );
+                valid = false;
+                Slot::Absent
+            }
             None => {
-                let required = mode == Mode::Create || (mode == Mode::Saved && i == 0);
+                let required =
+                    mode == Mode::Create || (mode == Mode::Saved && part == CredentialField::User);
                 if required {
-                    missing(issues, "/credentials", name);
+                    missing(issues, "/credentials", part.name());
                     valid = false;
                 }
                 Slot::Absent
             }
             Some(n) if n.value == Json::Null => {
-                issues.error(
-                    "field.null",
+                issues.report(
+                    IssueCode::FieldNull,
                     path,
                     format!("{label} must not be null."),
                     Params {
@@ -459,25 +436,22 @@ fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<Creden
                 );
                 Slot::Invalid
             }
-            Some(n) => match expect_string(n, path, label, issues) {
-                None => Slot::Invalid,
-                Some(s) if i == 0 => read_user(s, path, issues),
-                Some(s) => {
+            Some(n) => match (expect_string(n, path, label, issues), part) {
+                (None, _) => Slot::Invalid,
+                (Some(s), CredentialField::User) => read_user(s, path, issues),
+                (Some(s), CredentialField::Password) => {
                     password_shape(s, path, issues);
                     Slot::Valid(s.to_string())
                 }
             },
         };
         valid &= !matches!(slot, Slot::Invalid);
-        if i == 0 {
-            creds.user = slot;
-        } else {
-            creds.password = slot;
+        match part {
+            CredentialField::User => creds.user = slot,
+            CredentialField::Password => creds.password = slot,
         }
     }
-    if valid
-        && !(mode == Mode::Patch && (creds.user == Slot::Absent || creds.password == Slot::Absent))
-    {
+    if valid {
         Slot::Valid(creds)
     } else {
         Slot::Invalid
@@ -489,8 +463,8 @@ fn read_user(s: &str, path: &str, issues: &mut Issues) -> Slot<String> {
     let length = s.chars().count();
     let word = s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !(16..=128).contains(&length) || !word {
-        issues.error(
-            "credentials.user.format",
+        issues.report(
+            IssueCode::CredentialsUserFormat,
             path,
             "credentials.user must be an AWS access key id: 16 to 128 letters, digits or '_'."
                 .into(),
@@ -508,8 +482,8 @@ fn read_user(s: &str, path: &str, issues: &mut Issues) -> Slot<String> {
         && s.chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     if !usual {
-        issues.warning(
-            "credentials.user.shape",
+        issues.report(
+            IssueCode::CredentialsUserShape,
             path,
             "credentials.user does not look like an AWS access key id (usually 20 characters starting with AKIA or ASIA).".into(),
             Params { length: Some(length as u64), ..Params::default() },
@@ -525,8 +499,8 @@ fn password_shape(s: &str, path: &str, issues: &mut Issues) {
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '='));
     if !usual {
-        issues.warning(
-            "credentials.password.shape",
+        issues.report(
+            IssueCode::CredentialsPasswordShape,
             path,
             "credentials.password does not look like an AWS secret access key (usually 40 characters of letters, digits, '/', '+' and '=').".into(),
             Params { length: Some(length as u64), ..Params::default() },
@@ -546,8 +520,8 @@ fn read_region(node: &Node, path: &str, issues: &mut Issues) -> Slot<Region> {
         Some(r) => format!("; did you mean \"{}\" ({})?", r.code(), r.name()),
         None => "; see regions() for the 20 valid codes.".into(),
     };
-    issues.error(
-        "region.unknown",
+    issues.report(
+        IssueCode::RegionUnknown,
         path,
         format!("\"{}\" is not a supported region{hint}", clip(s)),
         Params {
@@ -566,8 +540,8 @@ fn read_stream(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
     let length = s.chars().count();
     if length > 128 {
         ok = false;
-        issues.error(
-            "stream.length",
+        issues.report(
+            IssueCode::StreamLength,
             path,
             format!("stream must be at most 128 characters long (it has {length})."),
             Params {
@@ -587,8 +561,8 @@ fn read_stream(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
         } else {
             ""
         };
-        issues.error(
-            "stream.characters",
+        issues.report(
+            IssueCode::StreamCharacters,
             path,
             format!("stream may contain only letters, digits, '_', '.' and '-'{detail}."),
             Params::default(),
@@ -606,8 +580,8 @@ fn read_shards(node: &Node, path: &str, issues: &mut Issues) -> Slot<u32> {
         return Slot::Invalid;
     };
     if !(1..=MAX_SHARDS).contains(&n) {
-        issues.error(
-            "shards.range",
+        issues.report(
+            IssueCode::ShardsRange,
             path,
             format!("shards must be between 1 and {MAX_SHARDS} (it is {n})."),
             Params {
@@ -621,30 +595,18 @@ fn read_shards(node: &Node, path: &str, issues: &mut Issues) -> Slot<u32> {
     u32::try_from(n).map_or(Slot::Invalid, Slot::Valid)
 }
 
-fn read_rate(
-    node: &Node,
-    path: &str,
-    name: &'static str,
-    limit: u64,
-    unit: &str,
-    issues: &mut Issues,
-) -> Slot<u64> {
+fn read_rate(node: &Node, field: Field, limit: u64, unit: &str, issues: &mut Issues) -> Slot<u64> {
+    let (path, name) = (field.pointer(), field.name());
     let Some(n) = expect_integer(node, path, name, issues) else {
         return Slot::Invalid;
     };
-    let (range, above) = if name == MAX_RECORDS {
-        (
-            "maxRecordsPerShardPerSecond.range",
-            "maxRecordsPerShardPerSecond.above_limit",
-        )
+    let (range, above) = if field == Field::MaxRecordsPerShardPerSecond {
+        (IssueCode::MaxRecordsRange, IssueCode::MaxRecordsAboveLimit)
     } else {
-        (
-            "maxBytesPerShardPerSecond.range",
-            "maxBytesPerShardPerSecond.above_limit",
-        )
+        (IssueCode::MaxBytesRange, IssueCode::MaxBytesAboveLimit)
     };
     if n < 1 {
-        issues.error(
+        issues.report(
             range,
             path,
             format!("{name} must be at least 1 (it is {n})."),
@@ -657,7 +619,7 @@ fn read_rate(
     }
     let n = n.unsigned_abs();
     if n > limit {
-        issues.warning(
+        issues.report(
             above,
             path,
             format!("{name} is above Kinesis's write limit of {limit} {unit} per second per shard; writes past it are throttled."),
@@ -679,12 +641,12 @@ pub(crate) fn is_method_id(s: &str) -> bool {
 }
 
 fn read_method(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
-    let Some(s) = expect_string(node, path, METHOD_ID, issues) else {
+    let Some(s) = expect_string(node, path, Field::DataProcessingMethodId.name(), issues) else {
         return Slot::Invalid;
     };
     if !is_method_id(s) {
-        issues.error(
-            "dataProcessingMethodId.format",
+        issues.report(
+            IssueCode::MethodFormat,
             path,
             "dataProcessingMethodId must be a method id (_mtd_ and digits) or a method name (a letter, then letters, digits, '_' or '-'; no '.'; at most 64).".into(),
             Params::default(),
@@ -712,8 +674,8 @@ fn expect_string<'n>(
 ) -> Option<&'n str> {
     match &node.value {
         Json::String(s) if s.trim().is_empty() => {
-            issues.error(
-                "field.empty",
+            issues.report(
+                IssueCode::FieldEmpty,
                 path,
                 format!("{name} must not be empty."),
                 Params {
@@ -736,8 +698,8 @@ fn expect_integer(node: &Node, path: &str, name: &str, issues: &mut Issues) -> O
     let text = match &node.value {
         Json::Number(text) => text,
         Json::String(s) if s.trim().is_empty() => {
-            issues.error(
-                "field.empty",
+            issues.report(
+                IssueCode::FieldEmpty,
                 path,
                 format!("{name} must not be empty."),
                 Params {
@@ -755,8 +717,8 @@ fn expect_integer(node: &Node, path: &str, name: &str, issues: &mut Issues) -> O
     match integer_value(text) {
         Integer::Safe(n) => Some(n),
         Integer::Unsafe => {
-            issues.error(
-                "field.unsafe_integer",
+            issues.report(
+                IssueCode::FieldUnsafeInteger,
                 path,
                 format!("{name} is beyond ±2^53, where JSON numbers lose precision."),
                 Params {
@@ -847,8 +809,8 @@ fn type_error(issues: &mut Issues, node: &Node, path: &str, name: &str, expected
         return;
     }
     let actual = node.value.kind();
-    issues.error(
-        "field.type",
+    issues.report(
+        IssueCode::FieldType,
         path,
         format!(
             "{name} must be {}, not {}.",
@@ -864,8 +826,8 @@ fn type_error(issues: &mut Issues, node: &Node, path: &str, name: &str, expected
 }
 
 pub(crate) fn too_deep(issues: &mut Issues, path: &str) {
-    issues.error(
-        "input.too_deep",
+    issues.report(
+        IssueCode::InputTooDeep,
         path,
         format!(
             "The value is nested more than {} levels deep.",
@@ -884,8 +846,8 @@ fn missing(issues: &mut Issues, parent: &str, name: &str) {
     } else {
         format!("{}.{name}", &parent[1..])
     };
-    issues.error(
-        "field.required",
+    issues.report(
+        IssueCode::FieldRequired,
         format!("{parent}/{name}"),
         format!("{label} is required."),
         Params {
@@ -916,8 +878,8 @@ fn unknown_field(
     } else {
         format!("a field of {}", &parent[1..])
     };
-    issues.error(
-        "field.unknown",
+    issues.report(
+        IssueCode::FieldUnknown,
         path,
         format!("\"{}\" is not {place}{hint}", clip(key)),
         Params {
@@ -960,8 +922,8 @@ fn report_duplicates(members: &[Member], parent: &str, issues: &mut Issues) {
         let mut path = parent.to_string();
         path.push('/');
         crate::json::escape_token(&m.key, &mut path);
-        issues.error(
-            "input.duplicate_key",
+        issues.report(
+            IssueCode::InputDuplicateKey,
             path,
             format!(
                 "The key \"{}\" appears more than once; the last one counts.",
@@ -1026,7 +988,7 @@ impl<'k> KeySet<'k> {
 }
 
 /// The context, as the checks need it.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Ctx<'n, 'a> {
     pub current: Option<&'n Node<'a>>,
     pub existing_ids: Vec<Cow<'n, str>>,
@@ -1096,8 +1058,8 @@ fn strings<'n>(node: &'n Node) -> Option<Vec<Cow<'n, str>>> {
 }
 
 pub(crate) fn context_invalid(issues: &mut Issues, field: &str, message: &str) {
-    issues.error(
-        "context.invalid",
+    issues.report(
+        IssueCode::ContextInvalid,
         "",
         message.to_string(),
         Params {
@@ -1112,8 +1074,8 @@ pub(crate) fn check_context(fields: &Fields, ctx: &Ctx, creating: bool, issues: 
     if creating {
         if let Some(id) = fields.id.valid() {
             if ctx.existing_ids.iter().any(|e| e.eq_ignore_ascii_case(id)) {
-                issues.error(
-                    "id.duplicate",
+                issues.report(
+                    IssueCode::IdDuplicate,
                     "/id",
                     format!("The app already has a connector with the id \"{id}\" (ids are case-insensitive)."),
                     Params::default(),
@@ -1127,8 +1089,8 @@ pub(crate) fn check_context(fields: &Fields, ctx: &Ctx, creating: bool, issues: 
             .filter(|e| seen.insert(e, true))
             .count();
         if distinct >= MAX_CONNECTORS {
-            issues.error(
-                "app.connector_limit",
+            issues.report(
+                IssueCode::AppConnectorLimit,
                 "",
                 format!(
                     "The app already holds {distinct} connectors; an app holds at most {MAX_CONNECTORS}."
@@ -1148,8 +1110,8 @@ pub(crate) fn check_context(fields: &Fields, ctx: &Ctx, creating: bool, issues: 
                 Some(s) => format!("; did you mean \"{s}\"?"),
                 None => ".".into(),
             };
-            issues.error(
-                "dataProcessingMethodId.unknown",
+            issues.report(
+                IssueCode::MethodUnknown,
                 format!("/{}", fields.method_key),
                 format!("The app has no method \"{}\"{hint}", clip(method)),
                 Params {
@@ -1185,8 +1147,8 @@ pub(crate) fn reshard_warnings(from: u32, to: u32, issues: &mut Issues) {
         .chain(plan.iter().copied())
         .map(|n| n.to_string())
         .collect();
-    issues.warning(
-        "shards.reshard",
+    issues.report(
+        IssueCode::ShardsReshard,
         "/shards",
         format!(
             "Changing shards from {from} to {to} takes {steps} UpdateShardCount call{} ({}).",
@@ -1202,8 +1164,8 @@ pub(crate) fn reshard_warnings(from: u32, to: u32, issues: &mut Issues) {
         },
     );
     if steps > RESHARD_DAILY_CALLS {
-        issues.warning(
-            "shards.reshard_daily_limit",
+        issues.report(
+            IssueCode::ShardsReshardDailyLimit,
             "/shards",
             format!("The change needs {steps} UpdateShardCount calls; Kinesis allows {RESHARD_DAILY_CALLS} per rolling 24 hours, so it takes more than a day."),
             Params { steps: Some(steps as u32), max: Some(RESHARD_DAILY_CALLS as i64), ..Params::default() },
@@ -1303,7 +1265,7 @@ mod duplicate_tests {
         let dups: Vec<&str> = result
             .errors
             .iter()
-            .filter(|i| i.code == "input.duplicate_key")
+            .filter(|i| i.code == crate::IssueCode::InputDuplicateKey)
             .map(|i| i.path.as_str())
             .collect();
         assert_eq!(dups, ["/k07", "/k33", "/k07"]);
@@ -1333,7 +1295,7 @@ mod duplicate_tests {
         let result = crate::validate_create(&seed, &ctx);
         assert_eq!(
             result.errors.iter().map(|i| i.code).collect::<Vec<_>>(),
-            ["app.connector_limit"]
+            [crate::IssueCode::AppConnectorLimit]
         );
     }
 }

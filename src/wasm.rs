@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use crate::arena::ARENA;
 use crate::write::WriteJson;
 
-use crate::issues::Issues;
-use crate::json::{self, Node};
+use crate::issues::{IssueCode, Issues};
+use crate::json::{self, Node, SyntaxErrorKind};
+use crate::ops::{Op, LIST_OPS};
 use crate::validate::{read_context, Ctx};
 
 /// The last result (in the arena, alive until the next call's first allocation).
@@ -64,6 +65,8 @@ pub unsafe extern "C" fn kc_call(
     a_len: usize,
     b_ptr: *mut u8,
     b_len: usize,
+    c_ptr: *mut u8,
+    c_len: usize,
 ) -> usize {
     // Without arguments no kc_alloc came first.
     start_call();
@@ -71,8 +74,14 @@ pub unsafe extern "C" fn kc_call(
     let a = unsafe { take(a_ptr, a_len) };
     // SAFETY: as above.
     let b = unsafe { take(b_ptr, b_len) };
+    // SAFETY: as above.
+    let c = unsafe { take(c_ptr, c_len) };
     let mut out = Vec::with_capacity(1024);
-    dispatch(op, a.as_deref(), b.as_deref(), &mut out);
+    match Op::from_code(op) {
+        Some(op) => dispatch(op, a.as_deref(), b.as_deref(), c.as_deref(), &mut out),
+        None if op == LIST_OPS => list_ops(&mut out),
+        None => out.extend_from_slice(br#"{"valid":false,"errors":[{"severity":"error","code":"input.internal","path":"","message":"Unknown operation.","params":{}}],"warnings":[]}"#),
+    }
     let len = out.len();
     RESULT_PTR.store(out.as_ptr() as usize, Relaxed);
     // The arena reclaims it (and everything else of this call) at the next call.
@@ -97,6 +106,22 @@ fn write_json<T: WriteJson>(out: &mut Vec<u8>, value: &T) {
     value.write_json(out);
 }
 
+/// `[{"code":1,"name":"validateCreate"},...]`: what pkg/build.mjs generates the glue's table from.
+fn list_ops(out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (i, op) in Op::ALL.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"code\":");
+        crate::write::unsigned(out, op.code().into());
+        out.extend_from_slice(b",\"name\":");
+        crate::write::string(out, op.name());
+        out.push(b'}');
+    }
+    out.push(b']');
+}
+
 /// Parse an argument the glue serialized from a JS value (markers allowed).
 fn js_value<'a>(text: Option<&'a str>, issues: &mut Issues) -> Node<'a> {
     let undefined = Node::detached(json::Json::Foreign(json::Foreign::Undefined));
@@ -104,10 +129,10 @@ fn js_value<'a>(text: Option<&'a str>, issues: &mut Issues) -> Node<'a> {
     match json::parse_js(text) {
         Ok(node) => node,
         Err(e) => {
-            match e.too_deep {
-                Some(pointer) => crate::validate::too_deep(issues, &pointer),
-                None => issues.error(
-                    "input.internal",
+            match &e.kind {
+                SyntaxErrorKind::TooDeep { pointer } => crate::validate::too_deep(issues, pointer),
+                SyntaxErrorKind::Invalid(_) => issues.report(
+                    IssueCode::InputInternal,
                     "",
                     format!("The value could not be read ({e})."),
                     crate::issues::Params::default(),
@@ -118,49 +143,71 @@ fn js_value<'a>(text: Option<&'a str>, issues: &mut Issues) -> Node<'a> {
     }
 }
 
-fn dispatch(op: u32, a: Option<&str>, b: Option<&str>, out: &mut Vec<u8>) {
+fn context<'a>(text: Option<&'a str>, issues: &mut Issues) -> Option<Node<'a>> {
+    text.map(|text| js_value(Some(text), issues))
+}
+
+fn dispatch(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>, out: &mut Vec<u8>) {
     let mut issues = Issues::default();
     match op {
-        1..=4 => {
-            let context_node = b.map(|text| js_value(Some(text), &mut issues));
+        Op::ValidateCreate
+        | Op::ValidateUpdate
+        | Op::ValidateCreateJson
+        | Op::ValidateUpdateJson => {
+            let context_node = context(b, &mut issues);
             let ctx: Ctx = read_context(context_node.as_ref(), &mut issues);
             let input = match op {
-                1 | 2 => Some(js_value(a, &mut issues)),
+                Op::ValidateCreate | Op::ValidateUpdate => Some(js_value(a, &mut issues)),
                 _ => match a {
                     Some(text) => crate::parse(text, &mut issues),
                     None => {
-                        issues.error(
-                            "input.type",
+                        issues.report(
+                            IssueCode::InputType,
                             "",
                             "The text must be a string of JSON.".into(),
-                            crate::issues::Params { expected: Some("string".into()), ..Default::default() },
+                            crate::issues::Params {
+                                expected: Some("string".into()),
+                                ..Default::default()
+                            },
                         );
                         None
                     }
                 },
             };
-            let creating = op == 1 || op == 3;
+            let creating = matches!(op, Op::ValidateCreate | Op::ValidateCreateJson);
             match (input, creating) {
                 (Some(node), true) => write_json(out, &crate::create(&node, &ctx, &mut issues)),
                 (Some(node), false) => write_json(out, &crate::update(&node, &ctx, &mut issues)),
                 (None, true) => write_json(out, &crate::finish::<crate::Connector>(issues, None)),
-                (None, false) => write_json(out, &crate::finish::<crate::UpdatePayload>(issues, None)),
+                (None, false) => {
+                    write_json(out, &crate::finish::<crate::UpdatePayload>(issues, None))
+                }
             }
         }
-        5 | 6 => write_json(out, &crate::normalize_node(&js_value(a, &mut issues), op == 5)),
-        7 => {
+        Op::NormalizeCreate | Op::NormalizeUpdate => write_json(
+            out,
+            &crate::normalize_node(&js_value(a, &mut issues), op == Op::NormalizeCreate),
+        ),
+        Op::Diff => {
+            // The context comes first, as in the native `diff_in`.
+            let context_node = context(c, &mut issues);
+            let ctx = context_node
+                .as_ref()
+                .map(|node| read_context(Some(node), &mut issues));
             let saved = js_value(a, &mut issues);
             let desired = js_value(b, &mut issues);
-            write_json(out, &crate::diff::diff(&saved, &desired, issues))
+            write_json(
+                out,
+                &crate::diff::diff(&saved, &desired, ctx.as_ref(), issues),
+            )
         }
-        8 => {
+        Op::ApplyUpdate => {
             let saved = js_value(a, &mut issues);
             let update = js_value(b, &mut issues);
             write_json(out, &crate::apply(&saved, &update, issues))
         }
-        9 => write_json(out, &crate::regions()),
-        10 => out.extend_from_slice(crate::schema::create_schema_text().as_bytes()),
-        11 => out.extend_from_slice(crate::schema::update_schema_text().as_bytes()),
-        _ => out.extend_from_slice(br#"{"valid":false,"errors":[{"severity":"error","code":"input.internal","path":"","message":"Unknown operation.","params":{}}],"warnings":[]}"#),
+        Op::Regions => write_json(out, &crate::regions()),
+        Op::CreateSchema => out.extend_from_slice(crate::schema::create_schema_text().as_bytes()),
+        Op::UpdateSchema => out.extend_from_slice(crate::schema::update_schema_text().as_bytes()),
     }
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{check, load_cases, run};
+use serde_json::Value;
 
 #[test]
 fn fixture_corpus() {
@@ -45,6 +46,17 @@ fn the_password_is_never_echoed() {
             o.remove("value");
             o.remove("update");
             o.remove("create");
+            // The request bodies are the update and create bodies; the rest of each is shown.
+            for request in o
+                .get_mut("requests")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(r) = request.as_object_mut() {
+                    r.remove("body");
+                }
+            }
         }
         assert!(
             !shown.to_string().contains(secret),

@@ -179,4 +179,83 @@ proptest! {
         prop_assert!(!d["errors"].to_string().contains(SECRET));
         prop_assert!(!d["changes"].to_string().contains(SECRET));
     }
+
+    /// validate_update with the saved secret in `current` (and diff with a context) never
+    /// shows that secret in an issue, whatever the update and whatever else the saved holds.
+    #[test]
+    fn validate_update_never_shows_the_saved_password(
+        input in arbitrary_json(),
+        saved in connector("dc.kinesis.1"),
+        saved_noise in arbitrary_json(),
+    ) {
+        let password = saved["credentials"]["password"].as_str().unwrap_or(SECRET).to_string();
+        let mut broken = saved.clone();
+        broken["stream"] = saved_noise.clone();
+        broken["credentials"]["extra"] = json!(password);
+        for current in [saved.clone(), broken] {
+            let ctx = kc::Context { current: Some(current.clone()), ..kc::Context::default() };
+            let result = kc::validate_update(&input, &ctx);
+            for issue in result.errors.iter().chain(&result.warnings) {
+                let shown = serde_json::to_string(issue).expect("serializes");
+                prop_assert!(!shown.contains(&password), "{}", shown);
+            }
+            let d = kc::diff_in(&current, &input, &json!({"existingIds": ["dc.kinesis.1"], "methods": ["m"]}));
+            for issue in d.errors.iter().chain(&d.warnings) {
+                let shown = serde_json::to_string(issue).expect("serializes");
+                prop_assert!(!shown.contains(&password), "{}", shown);
+            }
+        }
+    }
+}
+
+/// The same law over updates chosen to make the saved connector's issues surface.
+#[test]
+fn validate_update_with_a_saved_secret_reports_none_of_it() {
+    let secrets = [
+        SECRET,
+        "short secret!",
+        "zq9-secret",
+        "AKIAIOSFODNN7EXAMPLE",
+    ];
+    let updates = [
+        json!({"shards": 2}),
+        json!({"shards": "two", "region": "mars", "extra": 1}),
+        json!({"credentials": {"user": "AKIAI44QH8DHBEXAMPLE"}}),
+        json!({"credentials": {"password": 5}}),
+        json!({"id": "other", "type": "x"}),
+        json!({}),
+    ];
+    for secret in secrets {
+        let good = json!({
+            "type": "aws-kinesis", "id": "dc.kinesis.1",
+            "credentials": {"user": "AKIAIOSFODNN7EXAMPLE", "password": secret},
+            "region": "us-west-2", "stream": "s", "shards": 1,
+            "maxRecordsPerShardPerSecond": 1, "maxBytesPerShardPerSecond": 1,
+        });
+        let mut bad = good.clone();
+        bad["stream"] = json!("bad stream");
+        bad["credentials"]["user"] = json!("short");
+        bad["credentials"]["password"] = json!([secret]);
+        bad["credentials"]["extra"] = json!(secret);
+        for current in [&good, &bad] {
+            for update in &updates {
+                let ctx = kc::Context {
+                    current: Some(current.clone()),
+                    ..kc::Context::default()
+                };
+                let result = kc::validate_update(update, &ctx);
+                let text = kc::validate_update_json(&update.to_string(), &ctx);
+                for issue in result
+                    .errors
+                    .iter()
+                    .chain(&result.warnings)
+                    .chain(&text.errors)
+                    .chain(&text.warnings)
+                {
+                    let shown = serde_json::to_string(issue).expect("serializes");
+                    assert!(!shown.contains(secret), "{update} over {current}: {shown}");
+                }
+            }
+        }
+    }
 }

@@ -120,13 +120,10 @@ function listOf(text) {
   return text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
 }
 
-/** The app context for the checks; `without` drops an id (the connector being replaced or edited). */
-function readContext({ current, without } = {}) {
+/** The app context for the checks, as the user stated it. */
+function readContext() {
   const context = {};
-  if (current) context.current = current;
-  let ids = listOf($("ctx-ids").value);
-  if (without !== undefined) ids = ids.filter((id) => id.toLowerCase() !== String(without).toLowerCase());
-  if (filled($("ctx-ids").value)) context.existingIds = ids;
+  if (filled($("ctx-ids").value)) context.existingIds = listOf($("ctx-ids").value);
   const methods = listOf($("ctx-methods").value);
   if (methods.length > 0) context.methods = methods;
   return context;
@@ -207,7 +204,7 @@ function issueKey(issue) {
 }
 
 function fieldIndex(issue) {
-  const key = fieldForIssue(issue);
+  const key = fieldForPath(issue.path);
   return key ? FIELDS.findIndex((f) => f.key === key) + 1 : issue.path === "" ? 0 : FIELDS.length + 1;
 }
 
@@ -241,34 +238,13 @@ function evaluate() {
   }
   if (!state.saved) return { mode: "edit", empty: true, issues: [], valid: false, requests: [] };
 
-  const saved = state.saved;
+  // The core decides the requests (PUT, or DELETE + POST) and checks them against the app.
   const normalized = kc.normalizeCreate(input);
-  const diff = kc.diff(saved, normalized.value);
-  const lists = [diff.errors ?? [], diff.warnings ?? []];
-  let valid = diff.valid !== false;
-  let requests = [];
-  if (diff.action === "update") {
-    const check = kc.validateUpdate(diff.update, readContext({ current: saved, without: saved.id }));
-    lists.push(check.errors, check.warnings);
-    valid = valid && check.valid;
-    requests = [{ method: "PUT", id: saved.id, body: diff.update }];
-  } else if (diff.action === "replace") {
-    const body = diff.create ?? normalized.value;
-    const check = kc.validateCreate(body, readContext({ without: saved.id }));
-    lists.push(check.errors, check.warnings);
-    valid = valid && check.valid;
-    requests = [{ method: "DELETE", id: saved.id }, { method: "POST", body }];
-  }
-  return { mode: "edit", normalized, diff, issues: collect(...lists), valid, requests };
+  const diff = kc.diff(state.saved, normalized.value, readContext());
+  return { mode: "edit", normalized, diff, issues: collect(diff.errors, diff.warnings), valid: diff.valid, requests: diff.requests };
 }
 
 // ---------- Issues on the page ----------
-
-/** The field an issue belongs to: its path, except that incomplete credentials lack the password. */
-function fieldForIssue(issue) {
-  if (issue.path === "/credentials" && issue.code === "credentials.incomplete") return "password";
-  return fieldForPath(issue.path);
-}
 
 function fieldForPath(path) {
   if (path === "/credentials") return "user";
@@ -334,7 +310,7 @@ function issueNode(issue) {
 function renderFields(result) {
   for (const { key } of FIELDS) {
     const input = inputOf(key);
-    const mine = result.issues.filter((i) => fieldForIssue(i) === key);
+    const mine = result.issues.filter((i) => fieldForPath(i.path) === key);
     const shown = state.showAll || state.touched.has(key) ? mine : [];
     $(`f-${key}-msg`).replaceChildren(...shown.map(issueNode));
     const hasError = shown.some((i) => i.severity === "error");
@@ -366,7 +342,7 @@ function setText(node, text) {
 /** A required field the user has not reached yet: listed as to-do, not as an error. */
 function isPending(issue) {
   if (state.showAll || issue.code !== "field.required") return false;
-  const key = fieldForIssue(issue);
+  const key = fieldForPath(issue.path);
   return key !== null && !state.touched.has(key);
 }
 
@@ -385,7 +361,7 @@ function renderSummary(result) {
   setText(verdict, text);
   verdict.className = `verdict ${tone}`;
   $("summary-list").replaceChildren(...result.issues.map((issue) => {
-    const key = fieldForIssue(issue);
+    const key = fieldForPath(issue.path);
     const where = key
       ? el("a", { href: `#f-${key}`, onclick: (event) => { event.preventDefault(); state.touched.add(key); render(); inputOf(key).focus(); } }, FIELD[key].label)
       : el("span", { class: "where" }, issue.path === "" ? "Connector" : issue.path);
@@ -430,7 +406,7 @@ function renderDiff(result) {
   const action = $("diff-action");
   const saved = state.saved;
   if (diff.action === "replace") {
-    const newId = result.requests[1]?.body?.id ?? "(new id)";
+    const newId = result.requests.find((r) => r.method === "POST")?.body.id ?? "(new id)";
     setText(action, `Replace: the ${saved.type !== result.normalized.value.type ? "type" : "id"} changed, which the platform cannot update. `
       + `This deletes ${saved.id} and creates ${newId}; streaming stops in between.`);
   } else if (diff.action === "update") {

@@ -14,17 +14,9 @@
 
 /* eslint-disable no-restricted-globals */
 
-const OP_VALIDATE_CREATE = 1;
-const OP_VALIDATE_UPDATE = 2;
-const OP_VALIDATE_CREATE_JSON = 3;
-const OP_VALIDATE_UPDATE_JSON = 4;
-const OP_NORMALIZE_CREATE = 5;
-const OP_NORMALIZE_UPDATE = 6;
-const OP_DIFF = 7;
-const OP_APPLY_UPDATE = 8;
-const OP_REGIONS = 9;
-const OP_CREATE_SCHEMA = 10;
-const OP_UPDATE_SCHEMA = 11;
+// The op codes (`OP_VALIDATE_CREATE`, ...) and `OP_NAMES` are not written here: pkg/build.mjs
+// generates them from the built module's own list (src/ops.rs, `kc_call` op 0) and puts them
+// before this file; it fails when an op has no function here or a function names no op.
 
 /** `len` value telling kc_call that an argument is absent (u32::MAX as an i32). */
 const ABSENT = -1;
@@ -302,13 +294,15 @@ function createKinesisConnector(loadBytes, warmUp) {
     argLen = written;
   }
 
-  /** Runs one op; `a` and `b` are texts or null (absent). Returns the result JSON text. */
-  function callText(op, a, b) {
+  /** Runs one op; `a`, `b` and `c` are texts or null (absent). Returns the result JSON text. */
+  function callText(op, a, b, c) {
     if (ex === null) instantiate();
     let aPtr = 0;
     let aLen = ABSENT;
     let bPtr = 0;
     let bLen = ABSENT;
+    let cPtr = 0;
+    let cLen = ABSENT;
     if (a !== null) {
       put(a);
       aPtr = argPtr;
@@ -319,15 +313,20 @@ function createKinesisConnector(loadBytes, warmUp) {
       bPtr = argPtr;
       bLen = argLen;
     }
-    const len = ex.kc_call(op, aPtr, aLen, bPtr, bLen) >>> 0;
+    if (c !== null) {
+      put(c);
+      cPtr = argPtr;
+      cLen = argLen;
+    }
+    const len = ex.kc_call(op, aPtr, aLen, bPtr, bLen, cPtr, cLen) >>> 0;
     const p = ex.kc_result_ptr();
     return decoder.decode(view().subarray(p, p + len));
   }
 
-  function call(op, a, b, failure) {
+  function call(op, a, b, failure, c = null) {
     let text;
     try {
-      text = callText(op, a, b);
+      text = callText(op, a, b, c);
     } catch (error) {
       // A trap (or an allocation failure) leaves the instance in an unknown state: start afresh.
       recover();
@@ -357,7 +356,7 @@ function createKinesisConnector(loadBytes, warmUp) {
     let text = cached.get(op);
     if (text === undefined) {
       try {
-        text = callText(op, null, null);
+        text = callText(op, null, null, null);
       } catch (error) {
         recover();
         throw new Error('kinesis-connector: the wasm module failed (' + describe(error) + ')');
@@ -384,7 +383,8 @@ function createKinesisConnector(loadBytes, warmUp) {
     validateUpdateJson: (text, context) => jsonText(OP_VALIDATE_UPDATE_JSON, text, context),
     normalizeCreate: (input) => call(OP_NORMALIZE_CREATE, arg(input), null, normalizeFailure),
     normalizeUpdate: (input) => call(OP_NORMALIZE_UPDATE, arg(input), null, normalizeFailure),
-    diff: (saved, desired) => call(OP_DIFF, arg(saved), arg(desired), diffFailure),
+    diff: (saved, desired, context) =>
+      call(OP_DIFF, arg(saved), arg(desired), diffFailure, optionalContext(context)),
     applyUpdate: (saved, update) =>
       call(OP_APPLY_UPDATE, arg(saved), arg(update), validationFailure),
     regions: () => constant(OP_REGIONS),
@@ -395,21 +395,6 @@ function createKinesisConnector(loadBytes, warmUp) {
 
 // ---------------------------------------------------------------------------------------------
 // Results made on the JS side (never on the hot path)
-
-const OP_NAMES = [
-  '',
-  'validateCreate',
-  'validateUpdate',
-  'validateCreateJson',
-  'validateUpdateJson',
-  'normalizeCreate',
-  'normalizeUpdate',
-  'diff',
-  'applyUpdate',
-  'regions',
-  'createSchema',
-  'updateSchema',
-];
 
 function describe(error) {
   if (typeof error === 'string') return error;
@@ -461,7 +446,7 @@ function normalizeFailure(issue) {
 }
 
 function diffFailure(issue) {
-  return { valid: false, errors: [issue], warnings: [], action: 'none', update: {}, changes: [] };
+  return { valid: false, errors: [issue], warnings: [], action: 'none', update: {}, changes: [], requests: [] };
 }
 
 export { createKinesisConnector };

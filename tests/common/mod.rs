@@ -45,16 +45,24 @@ pub fn run(case: &Value) -> Value {
     let input = case.get("input").cloned().unwrap_or(Value::Null);
     let text = case.get("text").and_then(Value::as_str).unwrap_or("");
     let v = |x: &dyn erased::Ser| x.to_json();
-    match op {
-        "validateCreate" => v(&kc::validate_create_in(&input, &raw_ctx)),
-        "validateUpdate" => v(&kc::validate_update_in(&input, &raw_ctx)),
-        "validateCreateJson" => v(&kc::validate_create_json(text, &ctx)),
-        "validateUpdateJson" => v(&kc::validate_update_json(text, &ctx)),
-        "normalizeCreate" => v(&kc::normalize_create(&input)),
-        "normalizeUpdate" => v(&kc::normalize_update(&input)),
-        "diff" => v(&kc::diff(&case["saved"], &case["desired"])),
-        "applyUpdate" => v(&kc::apply_update(&case["saved"], &case["update"])),
-        other => panic!("unknown op {other}"),
+    match kc::Op::from_name(op).unwrap_or_else(|| panic!("unknown op {op}")) {
+        kc::Op::ValidateCreate => v(&kc::validate_create_in(&input, &raw_ctx)),
+        kc::Op::ValidateUpdate => v(&kc::validate_update_in(&input, &raw_ctx)),
+        kc::Op::ValidateCreateJson => v(&kc::validate_create_json(text, &ctx)),
+        kc::Op::ValidateUpdateJson => v(&kc::validate_update_json(text, &ctx)),
+        kc::Op::NormalizeCreate => v(&kc::normalize_create(&input)),
+        kc::Op::NormalizeUpdate => v(&kc::normalize_update(&input)),
+        kc::Op::Diff if case.get("context").is_some() => {
+            v(&kc::diff_in(&case["saved"], &case["desired"], &raw_ctx))
+        }
+        kc::Op::Diff => v(&kc::diff(&case["saved"], &case["desired"])),
+        kc::Op::ApplyUpdate => v(&kc::apply_update(&case["saved"], &case["update"])),
+        other @ (kc::Op::Regions | kc::Op::CreateSchema | kc::Op::UpdateSchema) => {
+            panic!(
+                "{} takes no input; the corpus has no cases for it",
+                other.name()
+            )
+        }
     }
 }
 
@@ -210,8 +218,23 @@ pub fn check(case: &Value, got: &Value) -> Vec<String> {
             if want != have {
                 problems.push(format!("changes: expected {want:?}, got {have:?}"));
             }
-            if let Some(errors) = expect.get("errors") {
-                compare_issues("errors", errors, &got["errors"], &mut problems);
+            if let Some(requests) = expect.get("requests") {
+                if !same_ordered(requests, &got["requests"]) {
+                    problems.push(format!(
+                        "requests: expected {requests}, got {}",
+                        got["requests"]
+                    ));
+                }
+            }
+            for kind in ["errors", "warnings"] {
+                if let Some(list) = expect.get(kind) {
+                    compare_issues(kind, list, &got[kind], &mut problems);
+                }
+            }
+            if let Some(valid) = expect.get("valid") {
+                if valid != &got["valid"] {
+                    problems.push(format!("valid: expected {valid}, got {}", got["valid"]));
+                }
             }
         }
         _ => {

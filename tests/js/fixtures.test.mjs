@@ -37,7 +37,7 @@ function run(c) {
     case 'normalizeUpdate':
       return kc.normalizeUpdate(c.input);
     case 'diff':
-      return kc.diff(c.saved, c.desired);
+      return 'context' in c ? kc.diff(c.saved, c.desired, c.context) : kc.diff(c.saved, c.desired);
     case 'applyUpdate':
       return kc.applyUpdate(c.saved, c.update);
     default:
@@ -116,6 +116,13 @@ function checkDiff(result, expect) {
   assert.equal(result.action, expect.action, `action: ${JSON.stringify(result)}`);
   if ('update' in expect) assert.deepStrictEqual(result.update, expect.update, 'update');
   if ('create' in expect) assert.deepStrictEqual(result.create, expect.create, 'create');
+  assert.ok(Array.isArray(result.requests), `requests: ${JSON.stringify(result)}`);
+  if ('requests' in expect) {
+    assert.ok(
+      orderedEqual(result.requests, expect.requests),
+      `requests (key order included)\n  actual:   ${JSON.stringify(result.requests)}\n  expected: ${JSON.stringify(expect.requests)}`,
+    );
+  }
   if (expect.action === 'replace') assert.ok(result.create && typeof result.create === 'object', 'replace without create');
   const got = result.changes.map((c) => {
     const effect = c.effect && typeof c.effect === 'object' ? c.effect.kind : c.effect;

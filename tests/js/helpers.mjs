@@ -124,6 +124,8 @@ export async function launchChromium() {
 export function withoutSecretCarriers(result) {
   if (result === null || typeof result !== 'object') return result;
   const { value: _v, update: _u, create: _c, ...rest } = result;
+  // A request's body is the update or create body (the request to send); its method and id show.
+  if (Array.isArray(rest.requests)) rest.requests = rest.requests.map(({ body: _b, ...request }) => request);
   return rest;
 }
 

@@ -379,6 +379,21 @@ test('the password never appears in messages, params or diff changes', () => {
       diffRemoved: kc.diff(c, { ...c, credentials: { user: 'AKIAIOSFODNN7EXAMPLE' } }),
       apply: kc.applyUpdate(validConnector(), { credentials: c.credentials }),
       contextWithSecret: kc.validateUpdate({ shards: 2 }, { current: c }),
+      // validateUpdate with the saved secret in `current`: nothing it reports may show it.
+      updateInvalidWithSavedSecret: kc.validateUpdate(
+        { shards: 'two', region: 'mars', credentials: { user: 'short' }, extra: 1 },
+        { current: c },
+      ),
+      savedInvalidWithSecret: kc.validateUpdate(
+        { shards: 2 },
+        { current: { ...c, stream: 'bad stream', credentials: { user: 'short', password: s, extra: s } } },
+      ),
+      savedSecretWrongType: kc.validateUpdate({ stream: 'other' }, { current: { ...c, credentials: { user: 'AKIAIOSFODNN7EXAMPLE', password: [s] } } }),
+      updateIncompleteWithSavedSecret: kc.validateUpdate({ credentials: { user: 'AKIAI44QH8DHBEXAMPLE' } }, { current: c }),
+      updateJsonWithSavedSecret: kc.validateUpdateJson('{"shards": 0, "id": "other"}', { current: c }),
+      applyInvalidWithSavedSecret: kc.applyUpdate(c, { shards: 'x', credentials: { password: s } }),
+      diffWithContext: kc.diff(c, { ...c, shards: 2, dataProcessingMethodId: 'm2' }, { existingIds: ['dc.kinesis.1'], methods: ['m1'] }),
+      diffReplaceWithContext: kc.diff(c, { ...c, id: 'other' }, { existingIds: ['other'] }),
     };
     for (const [name, r] of Object.entries(cases)) {
       assert.equal(typeof r, 'object', name);

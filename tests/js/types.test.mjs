@@ -18,8 +18,8 @@ import {
   normalizeCreate, normalizeUpdate, diff, applyUpdate, regions, createSchema, updateSchema,
 } from 'kinesis-connector';
 import type {
-  Change, Connector, Context, DiffResult, Effect, Issue, NormalizeResult, RegionInfo, Severity,
-  UpdatePayload, ValidationResult, JsonSchema,
+  Change, Connector, Context, DiffContext, DiffResult, Effect, Issue, IssueCode, NormalizeResult,
+  RegionInfo, Request, Severity, UpdatePayload, ValidationResult, JsonSchema,
 } from 'kinesis-connector';
 
 const input: unknown = JSON.parse('{}');
@@ -99,6 +99,29 @@ function changeText(change: Change): string {
 }
 
 const d: DiffResult = diff(input, input);
+const diffContext: DiffContext = { existingIds: ['a'], methods: ['m'] };
+const planned: DiffResult = diff(input, input, diffContext);
+function requestLine(request: Request): string {
+  switch (request.method) {
+    case 'PUT': {
+      const body: UpdatePayload = request.body;
+      return \`PUT \${request.id} \${JSON.stringify(body)}\`;
+    }
+    case 'DELETE':
+      return \`DELETE \${request.id}\`;
+    case 'POST': {
+      const body: Connector = request.body;
+      return \`POST \${body.id}\`;
+    }
+    default: {
+      const never: never = request;
+      return never;
+    }
+  }
+}
+planned.requests.map(requestLine);
+const code: IssueCode = 'credentials.incomplete';
+const isRegion: boolean = planned.errors.some((i) => i.code === 'region.unknown' || i.code === code);
 const action: 'none' | 'update' | 'replace' = d.action;
 d.changes.map(changeText);
 const body: UpdatePayload = d.update;
@@ -122,8 +145,14 @@ validateCreate(input, { existingIds: [1] });
 import('kinesis-connector').then((m) => m.validate);
 // @ts-expect-error results are not any
 const notAny: number = created.errors;
+// @ts-expect-error issue codes are a closed union
+const notACode: IssueCode = 'region.unkown';
+// @ts-expect-error a diff context has no current (the saved connector is the first argument)
+diff(input, input, { current: input });
+// @ts-expect-error a DELETE carries no body
+diff(input, input).requests.filter((r) => r.method === 'DELETE').map((r) => r.body);
 
-void [fromText, normalizedValue, action, created2, shardsUpdate, applied, names, codes, updSchema, title, notAny];
+void [fromText, normalizedValue, action, created2, shardsUpdate, applied, names, codes, updSchema, title, notAny, notACode, isRegion];
 `;
 
 const cjsConsumer = `
