@@ -49,6 +49,8 @@ pub enum MethodError {
     Load { id: String, message: String },
     #[error("method {id} does not define function preprocessor(value)")]
     NoPreprocessor { id: String },
+    #[error("the config names processing method {0:?}; pass --methods DIR")]
+    NoMethodsDir(String),
 }
 
 /// What a method made of one value.

@@ -1,14 +1,11 @@
-//! The offline commands (`validate`, `normalize`, `diff`, `schema`): the core's results, printed
-//! for people (issues at the file's line and column) or as the npm package's JSON objects.
+//! Reading inputs and reporting the core's results: for people (issues at the file's line and
+//! column) or as the npm package's JSON objects. The one place in this crate that builds an
+//! `Issue` (`parse_json`) or formats its code (`format_issue`).
 
+use crate::error::Outcome;
 use kinesis_connector::{Issue, Severity};
 use std::io::Read;
 use std::path::Path;
-
-/// Exit codes: 0 ok, 1 invalid input, 2 usage.
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_INVALID: u8 = 1;
-pub const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
@@ -23,12 +20,27 @@ pub struct Input {
     pub text: String,
 }
 
+impl std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The text of a config holds the secret key.
+        f.debug_struct("Input")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("cannot read {name}")]
 pub struct ReadError {
     name: String,
     #[source]
     source: std::io::Error,
+}
+
+impl ReadError {
+    pub fn new(name: String, source: std::io::Error) -> Self {
+        Self { name, source }
+    }
 }
 
 pub fn read_input(path: &Path) -> Result<Input, ReadError> {
@@ -116,13 +128,13 @@ pub fn parse_json(input: &Input) -> Result<serde_json::Value, Box<Issue>> {
     })
 }
 
-/// Reports an input that is not JSON, in either format; returns the exit code.
-pub fn report_syntax(input: &Input, issue: Box<Issue>, format: Format) -> u8 {
+/// Reports an input that is not JSON, in either format.
+pub fn report_syntax(input: &Input, issue: Box<Issue>, format: Format) -> Outcome {
     match format {
         Format::Human => print_issues(Some(input), std::slice::from_ref(&issue), &[]),
         Format::Json => {
             print_json(&serde_json::json!({ "valid": false, "errors": [issue], "warnings": [] }))
         }
     }
-    EXIT_INVALID
+    Outcome::Invalid
 }
