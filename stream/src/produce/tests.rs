@@ -25,6 +25,8 @@ struct FakeState {
     reshard_after: Option<(usize, Vec<ShardRange>)>,
     /// How long each PutRecords takes.
     latency: Duration,
+    /// ListShards fails with this, as a refused connection does.
+    list_error: Option<ApiError>,
 }
 
 #[derive(Clone, Default)]
@@ -50,7 +52,10 @@ impl ProducerApi for Fake {
     async fn open_shards(&self, _stream: &str) -> Result<Vec<ShardRange>, ApiError> {
         let mut state = self.0.lock().unwrap();
         state.list_calls += 1;
-        Ok(state.shards.clone())
+        match &state.list_error {
+            Some(error) => Err(error.clone()),
+            None => Ok(state.shards.clone()),
+        }
     }
 
     async fn put_records(
@@ -518,4 +523,50 @@ async fn memory_is_bounded_by_backpressure() {
         tokio::join!(produce(&fake, connector(10), options, &text), watch_queue);
     assert_eq!(summary.sent, 300);
     assert!(sent_after_3s < 100, "{sent_after_3s}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_that_cannot_be_reached_at_start_fails_the_run_and_loses_nothing() {
+    let state = tempfile::tempdir().unwrap();
+    let fake = fake();
+    fake.0.lock().unwrap().list_error = Some(ApiError::Transient("connection refused".into()));
+    let mut options = options(&state);
+    options.common.connect_timeout = Duration::from_secs(3);
+    let dead_path = options.common.dead_letter.clone().unwrap();
+    let started = Instant::now();
+    let summary = produce(&fake, connector(100), options, &input(10, 0)).await;
+    assert!(
+        matches!(&summary.error, Some(StreamError::Unreachable { seconds, .. }) if *seconds == 3.0),
+        "{:?}",
+        summary.error
+    );
+    assert!(
+        started.elapsed() <= Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        (summary.read, summary.sent, summary.dead_lettered),
+        (10, 0, 10)
+    );
+    assert!(summary.reconciles());
+    let dead = std::fs::read_to_string(dead_path).unwrap();
+    assert_eq!(dead.lines().count(), 10);
+    assert!(dead.contains("cannot reach stream s"), "{dead}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_empty_input_still_needs_the_stream_reached() {
+    let state = tempfile::tempdir().unwrap();
+    let fake = fake();
+    fake.0.lock().unwrap().list_error = Some(ApiError::NotFound("no such stream".into()));
+    let summary = produce(&fake, connector(100), options(&state), "").await;
+    assert_eq!(
+        summary.error,
+        Some(StreamError::NotFound {
+            stream: "s".into(),
+            region: "us-east-1".into()
+        })
+    );
+    assert_eq!(summary.read, 0);
 }

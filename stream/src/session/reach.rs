@@ -48,28 +48,31 @@ where
 {
     let deadline = Instant::now() + timeout;
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+    let mut last: Option<ApiError> = None;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let result = tokio::select! {
             _ = stop.cancelled() => return Ok(None),
             result = tokio::time::timeout(left, call()) => result,
         };
-        let last = match result {
+        match result {
             Ok(Ok(value)) => return Ok(Some(value)),
-            Ok(Err(error)) if error.is_retryable() => error,
+            Ok(Err(error)) if error.is_retryable() => last = Some(error),
             Ok(Err(error)) => return Err(target.error(error)),
-            Err(_) => ApiError::Transient("no answer".into()),
-        };
+            // Cut at the deadline: the error before it says more than the cut.
+            Err(_) => {}
+        }
         let delay = backoff.next_delay();
         if Instant::now() + delay >= deadline {
             return Err(StreamError::Unreachable {
                 stream: target.stream.clone(),
                 region: target.region.clone(),
                 seconds: timeout.as_secs_f64(),
-                last,
+                last: last.unwrap_or_else(|| ApiError::Transient("no answer".into())),
             });
         }
-        warn!(error = %last, delay_ms = delay.as_millis() as u64, "stream not reached yet; retrying");
+        let error = last.as_ref().map(ToString::to_string).unwrap_or_default();
+        warn!(error = %error, delay_ms = delay.as_millis() as u64, "stream not reached yet; retrying");
         tokio::select! {
             _ = stop.cancelled() => return Ok(None),
             _ = tokio::time::sleep(delay) => {}
