@@ -382,14 +382,6 @@ impl Connection {
         }
     }
 
-    /// Does the connection differ in a way that needs a new client?
-    pub fn same_as(&self, other: &Connection) -> bool {
-        self.region == other.region
-            && self.access_key_id == other.access_key_id
-            && self.secret_access_key == other.secret_access_key
-            && self.endpoint_url == other.endpoint_url
-    }
-
     pub async fn client(&self) -> SdkKinesis {
         self.build_client(None).await
     }
