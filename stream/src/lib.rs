@@ -17,6 +17,7 @@ pub mod commands;
 pub mod consume;
 pub mod deadletter;
 pub mod error;
+pub mod input;
 pub mod kinesis;
 pub mod kpl;
 pub mod method;

@@ -2,68 +2,16 @@
 //! column) or as the npm package's JSON objects. The one place in this crate that builds an
 //! `Issue` (`parse_json`) or formats its code (`format_issue`).
 
+pub use crate::input::{read_input, Input, ReadError};
+
 use crate::error::Outcome;
 use kinesis_connector::{Issue, Severity};
-use std::io::Read;
-use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
     #[default]
     Human,
     Json,
-}
-
-/// A named input: a file, or standard input for `-`.
-pub struct Input {
-    pub name: String,
-    pub text: String,
-}
-
-impl std::fmt::Debug for Input {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The text of a config holds the secret key.
-        f.debug_struct("Input")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("cannot read {name}")]
-pub struct ReadError {
-    name: String,
-    #[source]
-    source: std::io::Error,
-}
-
-impl ReadError {
-    pub fn new(name: String, source: std::io::Error) -> Self {
-        Self { name, source }
-    }
-}
-
-pub fn read_input(path: &Path) -> Result<Input, ReadError> {
-    if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|source| ReadError {
-                name: "<stdin>".into(),
-                source,
-            })?;
-        return Ok(Input {
-            name: "<stdin>".into(),
-            text,
-        });
-    }
-    let name = path.display().to_string();
-    std::fs::read_to_string(path)
-        .map(|text| Input {
-            name: name.clone(),
-            text,
-        })
-        .map_err(|source| ReadError { name, source })
 }
 
 /// `file:line:column: error[code] /path: message` for each issue, errors first.

@@ -19,6 +19,16 @@ enum Status {
     Fail,
 }
 
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warning => "warning",
+            Status::Fail => "fail",
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct Check {
     check: &'static str,
@@ -104,13 +114,7 @@ pub async fn test(
         Format::Json => report::print_json(&report),
         Format::Human => {
             for c in &report.checks {
-                let status = serde_json::to_value(c.status).unwrap_or_default();
-                println!(
-                    "{:<8} {:<12} {}",
-                    status.as_str().unwrap_or(""),
-                    c.check,
-                    c.message
-                );
+                println!("{:<8} {:<12} {}", c.status.as_str(), c.check, c.message);
             }
             println!(
                 "{}",

@@ -7,7 +7,7 @@
 //! costs one `stat` per interval, needs no dependency, and also sees editors that replace the
 //! file by renaming a new one over it.
 
-use crate::commands::report::{read_input, Input, ReadError};
+use crate::input::{read_input, Input, ReadError};
 use kinesis_connector::{validate_create_json, Connector, Context, Issue};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
