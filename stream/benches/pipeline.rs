@@ -5,10 +5,10 @@
 //! (only the cases whose name contains FILTER, e.g. `method`).
 #![allow(clippy::unwrap_used, reason = "benchmark")]
 
+use kinesis_stream::consume::output::Pipeline;
 use kinesis_stream::kinesis::KinesisRecord;
 use kinesis_stream::kpl;
 use kinesis_stream::method::{MethodLimits, MethodRunner};
-use kinesis_stream::output::Pipeline;
 use std::time::Instant;
 
 /// The platform's Data Value example (platform-notes.md), about 700 bytes.

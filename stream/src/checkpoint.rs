@@ -154,20 +154,19 @@ mod tests {
 
     #[test]
     fn a_second_consumer_cannot_take_the_lock_until_the_first_lets_go() {
-        let dir = std::env::temp_dir().join(format!("kc-lock-{}", std::process::id()));
-        let store = CheckpointStore::new(dir.join("checkpoints-us-west-2-s.json"));
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = CheckpointStore::new(dir.path().join("checkpoints-us-west-2-s.json"));
         let first = store.lock().expect("first lock");
         assert!(matches!(store.lock(), Err(CheckpointError::Locked { .. })));
         drop(first);
         let again = store.lock().expect("free again");
         drop(again);
-        let _ = fs::remove_dir_all(dir);
     }
 
     #[test]
     fn save_then_load() {
-        let dir = std::env::temp_dir().join(format!("kc-ckpt-{}", std::process::id()));
-        let store = CheckpointStore::new(dir.join("a/checkpoints.json"));
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = CheckpointStore::new(dir.path().join("a/checkpoints.json"));
         assert_eq!(store.load().expect("loads"), None);
         let mut checkpoints = Checkpoints {
             version: 1,
@@ -184,6 +183,5 @@ mod tests {
         store.save(&checkpoints).expect("saves");
         store.save(&checkpoints).expect("saves over");
         assert_eq!(store.load().expect("loads"), Some(checkpoints));
-        let _ = fs::remove_dir_all(dir);
     }
 }

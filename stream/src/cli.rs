@@ -1,128 +1,184 @@
-//! The offline commands (`validate`, `normalize`, `diff`, `schema`): the core's results, printed
-//! for people (issues at the file's line and column) or as the npm package's JSON objects.
+//! The command line (clap derive; the doc comments are the help text). Parsing only: the
+//! commands are in `commands`.
 
-use kinesis_connector::{Issue, Severity};
-use std::io::Read;
-use std::path::Path;
+use crate::commands::report::Format;
+use crate::produce::DEFAULT_PARTITION_KEY;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
 
-/// Exit codes: 0 ok, 1 invalid input, 2 usage.
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_INVALID: u8 = 1;
-pub const EXIT_USAGE: u8 = 2;
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  ok
+  1  invalid input or config (or dead letters, a failed local write)
+  2  usage
+  3  a stream, network or credentials failure (the stream could not be reached, does not exist,
+     or refused the credentials)";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
-    #[default]
-    Human,
-    Json,
+/// Validate, normalize and diff AWS Kinesis data connector configs, and stream with them.
+#[derive(Parser, Debug)]
+#[command(name = "kinesis-connector", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
 }
 
-/// A named input: a file, or standard input for `-`.
-pub struct Input {
-    pub name: String,
-    pub text: String,
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Validate a create payload (or an update payload with --update); exit 1 when invalid.
+    #[command(after_help = EXIT_CODES)]
+    Validate(ValidateArgs),
+    /// Print the normalized payload (trimmed, lower-cased, coerced, canonical key order).
+    #[command(after_help = EXIT_CODES)]
+    Normalize {
+        /// The payload file, or - for standard input.
+        file: PathBuf,
+        /// Normalize an update payload (no defaults filled in).
+        #[arg(long)]
+        update: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// What turns the saved connector into the desired one: action, PUT body, effects.
+    #[command(after_help = EXIT_CODES)]
+    Diff {
+        saved: PathBuf,
+        desired: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Print the JSON Schema of the create or update payload.
+    Schema {
+        #[arg(value_enum)]
+        kind: SchemaKind,
+    },
+    /// Check the credentials, that the stream exists and is active, and its shard count.
+    #[command(after_help = EXIT_CODES)]
+    Test {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Read every shard of the stream and write one JSON line per record to stdout.
+    #[command(after_help = EXIT_CODES)]
+    Consume(ConsumeArgs),
+    /// Send Data Values (one JSON per line) to the stream through the processing method.
+    #[command(after_help = EXIT_CODES)]
+    Produce(ProduceArgs),
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("cannot read {name}")]
-pub struct ReadError {
-    name: String,
-    #[source]
-    source: std::io::Error,
+#[derive(clap::Args, Debug)]
+pub struct ValidateArgs {
+    /// The config file, or - for standard input.
+    pub file: PathBuf,
+    /// Validate an update (PUT body) instead of a create (POST body).
+    #[arg(long)]
+    pub update: bool,
+    /// The saved connector the update applies to (checks the merged result too).
+    #[arg(long, value_name = "FILE")]
+    pub current: Option<PathBuf>,
+    /// Ids of the app's other connectors (comma-separated), for the uniqueness check.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub existing_ids: Vec<String>,
+    /// The app's method ids and names (comma-separated); the method must be one of them.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub methods: Option<Vec<String>>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
-pub fn read_input(path: &Path) -> Result<Input, ReadError> {
-    if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|source| ReadError {
-                name: "<stdin>".into(),
-                source,
-            })?;
-        return Ok(Input {
-            name: "<stdin>".into(),
-            text,
-        });
-    }
-    let name = path.display().to_string();
-    std::fs::read_to_string(path)
-        .map(|text| Input {
-            name: name.clone(),
-            text,
-        })
-        .map_err(|source| ReadError { name, source })
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SchemaKind {
+    Create,
+    Update,
 }
 
-/// `file:line:column: error[code] /path: message` for each issue, errors first.
-pub fn print_issues(input: Option<&Input>, errors: &[Issue], warnings: &[Issue]) {
-    for issue in errors.iter().chain(warnings) {
-        eprintln!("{}", format_issue(input, issue));
-    }
+/// How to reach the stream (test, consume, produce).
+#[derive(clap::Args, Debug)]
+pub struct ConnectionArgs {
+    /// Kinesis endpoint, e.g. a local emulator (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// How long to keep trying to reach the stream at start before giving up (exit 3).
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    pub connect_timeout: Duration,
 }
 
-pub fn format_issue(input: Option<&Input>, issue: &Issue) -> String {
-    let severity = match issue.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    };
-    let location = match input {
-        Some(input) => {
-            let position = match (issue.params.line, issue.params.column) {
-                (Some(line), Some(column)) => Some((line as usize, column as usize)),
-                _ => kinesis_connector::locate(&input.text, &issue.path),
-            };
-            match position {
-                Some((line, column)) => format!("{}:{line}:{column}: ", input.name),
-                None => format!("{}: ", input.name),
-            }
-        }
-        None => String::new(),
-    };
-    let path = if issue.path.is_empty() {
-        String::new()
-    } else {
-        format!(" {}", issue.path)
-    };
-    format!(
-        "{location}{severity}[{}]{path}: {}",
-        issue.code, issue.message
-    )
+/// The options consume and produce share.
+#[derive(clap::Args, Debug)]
+pub struct StreamArgs {
+    /// The connector config (a create payload).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Directory of processing methods: DIR/<dataProcessingMethodId>.js.
+    #[arg(long, value_name = "DIR")]
+    pub methods: Option<PathBuf>,
+    /// Time limit of one method call, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    pub method_timeout_ms: u64,
+    /// Where records that are not sent on go (default: STATE_DIR/<id>/dead-letter.ndjson for
+    /// consume, STATE_DIR/<id>/produce-dead-letter.ndjson for produce).
+    #[arg(long, value_name = "FILE")]
+    pub dead_letter: Option<PathBuf>,
+    /// Where local state is kept: checkpoints, default dead-letter files
+    /// (default: $XDG_STATE_HOME/kinesis-connector).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Apply config changes on disk while running.
+    #[arg(long)]
+    pub watch: bool,
+    /// Seconds between the stats lines on stderr (0: none).
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = seconds)]
+    pub stats_interval: Duration,
 }
 
-/// Prints a JSON result to stdout (pretty, one trailing newline).
-pub fn print_json<T: serde::Serialize>(value: &T) {
-    match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
-        Err(e) => eprintln!("error: cannot serialize the result: {e}"),
-    }
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum From {
+    Oldest,
+    Latest,
 }
 
-/// Parses JSON text for the commands that take values (normalize, diff); a syntax error becomes
-/// the same `input.syntax` issue the validator reports.
-pub fn parse_json(input: &Input) -> Result<serde_json::Value, Box<Issue>> {
-    serde_json::from_str(&input.text).map_err(|e| {
-        Box::new(Issue {
-            severity: Severity::Error,
-            code: kinesis_connector::IssueCode::InputSyntax,
-            path: String::new(),
-            message: format!("The text is not valid JSON: {e}."),
-            params: kinesis_connector::Params {
-                line: Some(e.line() as u64),
-                column: Some(e.column() as u64),
-                ..kinesis_connector::Params::default()
-            },
-        })
-    })
+#[derive(clap::Args, Debug)]
+pub struct ConsumeArgs {
+    #[command(flatten)]
+    pub common: StreamArgs,
+    /// Where to start in a shard without a checkpoint.
+    #[arg(long, value_enum, default_value = "oldest")]
+    pub from: From,
+    /// Exit 0 once no new record has arrived on any shard for this long (counted from when
+    /// the stream was reached).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub idle_timeout: Option<Duration>,
 }
 
-/// Reports an input that is not JSON, in either format; returns the exit code.
-pub fn report_syntax(input: &Input, issue: Box<Issue>, format: Format) -> u8 {
-    match format {
-        Format::Human => print_issues(Some(input), std::slice::from_ref(&issue), &[]),
-        Format::Json => {
-            print_json(&serde_json::json!({ "valid": false, "errors": [issue], "warnings": [] }))
-        }
-    }
-    EXIT_INVALID
+#[derive(clap::Args, Debug)]
+pub struct ProduceArgs {
+    #[command(flatten)]
+    pub common: StreamArgs,
+    /// Data Values, one JSON object per line (- for standard input).
+    #[arg(long, value_name = "FILE", default_value = "-")]
+    pub input: PathBuf,
+    /// JSON pointer to the partition key in each value (falls back to /feedId).
+    #[arg(long, value_name = "POINTER", default_value = DEFAULT_PARTITION_KEY)]
+    pub partition_key: String,
+    /// PutRecords attempts per record before it goes to the dead-letter file.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_attempts: u32,
+    /// The summary as JSON on stdout instead of text on stderr.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// A non-negative number of seconds.
+fn seconds(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| "must be a non-negative number of seconds".into())
 }

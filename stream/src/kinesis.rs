@@ -63,6 +63,9 @@ pub enum ApiError {
     Transient(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// The service refused the credentials (unknown key, bad signature, expired token, denied).
+    #[error("credentials refused: {0}")]
+    Credentials(String),
     #[error("{0}")]
     Fatal(String),
 }
@@ -70,6 +73,56 @@ pub enum ApiError {
 impl ApiError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, ApiError::Throttled(_) | ApiError::Transient(_))
+    }
+}
+
+/// A stream failure as a command reports it (exit code 3): the stream is missing, could not be
+/// reached in time, or refused a call no retry fixes.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum StreamError {
+    #[error("stream {stream} does not exist in {region}")]
+    NotFound { stream: String, region: String },
+    #[error("cannot reach stream {stream} in {region} within {seconds} s: {last}")]
+    Unreachable {
+        stream: String,
+        region: String,
+        seconds: f64,
+        last: ApiError,
+    },
+    #[error("stream {stream}: {source}")]
+    Api { stream: String, source: ApiError },
+    #[error("stream {stream}, shard {shard}: {source}")]
+    Shard {
+        stream: String,
+        shard: String,
+        source: ApiError,
+    },
+    #[error("stopped before stream {stream} could be reached")]
+    StoppedBeforeReached { stream: String },
+}
+
+impl StreamError {
+    /// An error of a call on `stream`; a missing stream is named as such.
+    pub fn from_api(error: ApiError, stream: &str, region: &str) -> Self {
+        match error {
+            ApiError::NotFound(_) => StreamError::NotFound {
+                stream: stream.to_owned(),
+                region: region.to_owned(),
+            },
+            source => StreamError::Api {
+                stream: stream.to_owned(),
+                source,
+            },
+        }
+    }
+
+    /// The underlying service error, when there is one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            StreamError::Unreachable { last, .. } => Some(last),
+            StreamError::Api { source, .. } | StreamError::Shard { source, .. } => Some(source),
+            StreamError::NotFound { .. } | StreamError::StoppedBeforeReached { .. } => None,
+        }
     }
 }
 
@@ -140,21 +193,10 @@ where
     match &err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            let code = e.code().unwrap_or("Unknown");
-            let message = format!("{code}: {}", e.message().unwrap_or("no message"));
-            match code {
-                "ProvisionedThroughputExceededException"
-                | "LimitExceededException"
-                | "ThrottlingException"
-                | "KMSThrottlingException" => ApiError::Throttled(message),
-                "ExpiredIteratorException" => ApiError::ExpiredIterator,
-                "ResourceNotFoundException" => ApiError::NotFound(message),
-                "InternalFailure"
-                | "InternalFailureException"
-                | "ServiceUnavailable"
-                | "ResourceInUseException" => ApiError::Transient(message),
-                _ => ApiError::Fatal(message),
-            }
+            classify_code(
+                e.code().unwrap_or("Unknown"),
+                e.message().unwrap_or("no message"),
+            )
         }
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             ApiError::Transient(format!(
@@ -166,6 +208,34 @@ where
             "{}",
             aws_sdk_kinesis::error::DisplayErrorContext(&err)
         )),
+    }
+}
+
+/// A service error code, sorted by what the caller should do about it.
+fn classify_code(code: &str, message: &str) -> ApiError {
+    let message = format!("{code}: {message}");
+    match code {
+        "ProvisionedThroughputExceededException"
+        | "LimitExceededException"
+        | "ThrottlingException"
+        | "KMSThrottlingException" => ApiError::Throttled(message),
+        "ExpiredIteratorException" => ApiError::ExpiredIterator,
+        "ResourceNotFoundException" => ApiError::NotFound(message),
+        "UnrecognizedClientException"
+        | "InvalidSignatureException"
+        | "SignatureDoesNotMatch"
+        | "IncompleteSignature"
+        | "InvalidClientTokenId"
+        | "MissingAuthenticationToken"
+        | "ExpiredTokenException"
+        | "ExpiredToken"
+        | "AccessDeniedException"
+        | "AccessDenied" => ApiError::Credentials(message),
+        "InternalFailure"
+        | "InternalFailureException"
+        | "ServiceUnavailable"
+        | "ResourceInUseException" => ApiError::Transient(message),
+        _ => ApiError::Fatal(message),
     }
 }
 
@@ -310,14 +380,6 @@ impl Connection {
                 .map(str::to_owned)
                 .or_else(|| env("AWS_ENDPOINT_URL")),
         }
-    }
-
-    /// Does the connection differ in a way that needs a new client?
-    pub fn same_as(&self, other: &Connection) -> bool {
-        self.region == other.region
-            && self.access_key_id == other.access_key_id
-            && self.secret_access_key == other.secret_access_key
-            && self.endpoint_url == other.endpoint_url
     }
 
     pub async fn client(&self) -> SdkKinesis {
@@ -472,5 +534,38 @@ impl ProducerApi for SdkKinesis {
             )));
         }
         Ok(results)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_error_codes_are_sorted_by_what_to_do() {
+        assert!(matches!(
+            classify_code("UnrecognizedClientException", "bad key"),
+            ApiError::Credentials(m) if m == "UnrecognizedClientException: bad key"
+        ));
+        for code in [
+            "InvalidSignatureException",
+            "ExpiredTokenException",
+            "AccessDeniedException",
+        ] {
+            assert!(
+                matches!(classify_code(code, ""), ApiError::Credentials(_)),
+                "{code}"
+            );
+        }
+        assert!(matches!(
+            classify_code("ResourceNotFoundException", "x"),
+            ApiError::NotFound(_)
+        ));
+        assert!(classify_code("ProvisionedThroughputExceededException", "x").is_retryable());
+        assert!(classify_code("InternalFailure", "x").is_retryable());
+        assert!(matches!(
+            classify_code("ValidationException", "x"),
+            ApiError::Fatal(_)
+        ));
     }
 }

@@ -88,10 +88,9 @@ fn json_format_is_the_core_result() {
 
 #[test]
 fn diff_and_schema() {
-    let dir = std::env::temp_dir().join(format!("kc-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let saved = dir.join("saved.json");
-    let desired = dir.join("desired.json");
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("saved.json");
+    let desired = dir.path().join("desired.json");
     std::fs::write(&saved, VALID).unwrap();
     std::fs::write(&desired, VALID.replace("\"shards\": 1", "\"shards\": 4")).unwrap();
     let out = kc(
@@ -117,5 +116,114 @@ fn diff_and_schema() {
     let schema: serde_json::Value = serde_json::from_slice(&schema.stdout).unwrap();
     assert_eq!(schema, kinesis_connector::create_schema());
     assert_eq!(kc(&["schema", "nope"], None).status.code(), Some(2));
-    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A loopback port nothing listens on (bound, then let go).
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `test`, `consume` and `produce` against an endpoint where nothing listens: each gives up
+/// after the connect timeout with exit 3 and says why; consume's idle timeout (shorter than the
+/// connect timeout) does not make it look like a drained stream.
+#[test]
+fn a_stream_that_cannot_be_reached_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, VALID).unwrap();
+    let config = config.to_str().unwrap();
+    let state = dir.path().join("state");
+    let state = state.to_str().unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let common = [
+        "--config",
+        config,
+        "--endpoint-url",
+        &endpoint,
+        "--connect-timeout",
+        "2",
+    ];
+    let with = |command: &str, extra: &[&str]| {
+        let mut args = vec![command];
+        args.extend_from_slice(&common);
+        args.extend_from_slice(extra);
+        args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>, stdin: Option<&str>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        kc(&args, stdin)
+    };
+
+    let consume = run(
+        with("consume", &["--idle-timeout", "1", "--state-dir", state]),
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&consume.stderr);
+    assert_eq!(consume.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("error: cannot reach stream test in us-west-2 within 2 s"),
+        "{stderr}"
+    );
+    assert!(consume.stdout.is_empty());
+    assert!(!stderr.contains("consumed"), "no drained summary: {stderr}");
+
+    let produce = run(
+        with("produce", &["--state-dir", state, "--format", "json"]),
+        Some("{\"feedId\":\"f1\"}\n{\"feedId\":\"f2\"}\n"),
+    );
+    assert_eq!(
+        produce.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&produce.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&produce.stdout).unwrap();
+    assert_eq!(summary["read"], 2);
+    assert_eq!(summary["deadLettered"], 2, "nothing lost: {summary}");
+    assert!(
+        summary["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot reach stream test"),
+        "{summary}"
+    );
+    let empty = run(with("produce", &["--state-dir", state]), Some(""));
+    assert_eq!(
+        empty.status.code(),
+        Some(3),
+        "no input still needs the stream"
+    );
+
+    let test = run(with("test", &["--format", "json"]), None);
+    assert_eq!(test.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&test.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["checks"][0]["check"], "connection");
+    assert_eq!(report["checks"][0]["status"], "fail");
+}
+
+#[test]
+fn help_lists_the_exit_codes_and_the_connect_timeout() {
+    let help = kc(&["consume", "--help"], None);
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("--connect-timeout <SECONDS>"), "{text}");
+    assert!(
+        text.contains("3  a stream, network or credentials failure"),
+        "{text}"
+    );
+    assert_eq!(
+        kc(
+            &["consume", "--config", "x.json", "--idle-timeout", "-1"],
+            None
+        )
+        .status
+        .code(),
+        Some(2),
+        "a negative time is a usage error"
+    );
 }

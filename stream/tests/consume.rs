@@ -405,8 +405,14 @@ fn test_command_reports_stream_and_shard_mismatch() {
         ]);
         c
     });
-    assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("does not exist"));
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "a missing stream is a stream failure"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("stream nope does not exist in us-east-1")
+    );
 }
 
 #[test]

@@ -6,7 +6,8 @@ use super::reader::ShardReader;
 use super::{Event, Live, SessionFailure, StartFrom};
 use crate::backoff::Backoff;
 use crate::checkpoint::ShardCheckpoint;
-use crate::kinesis::{ApiError, KinesisApi, ShardInfo, StartAt};
+use crate::kinesis::{KinesisApi, ShardInfo, StartAt};
+use crate::session::reach::{reach, Target};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +18,10 @@ use tracing::{debug, info, info_span, warn, Instrument};
 
 pub(crate) struct Coordinator<A: KinesisApi> {
     pub api: A,
+    pub target: Target,
     pub stream: Arc<str>,
+    /// The first listing must succeed within this time (the session's first contact).
+    pub connect_timeout: Option<Duration>,
     pub from: StartFrom,
     /// The saved checkpoints; `None` when this stream was never consumed here before.
     pub checkpoints: Option<BTreeMap<String, ShardCheckpoint>>,
@@ -45,7 +49,12 @@ impl<A: KinesisApi> Coordinator<A> {
         let mut started: BTreeSet<String> = BTreeSet::new();
         let mut initial_listing = true;
         loop {
-            let Some(shards) = self.list().await else {
+            let shards = if initial_listing {
+                self.first_list().await
+            } else {
+                self.list().await
+            };
+            let Some(shards) = shards else {
                 break;
             };
             if initial_listing && first_run && self.from == StartFrom::Latest {
@@ -121,6 +130,36 @@ impl<A: KinesisApi> Coordinator<A> {
         tracker.spawn(reader.run().instrument(span));
     }
 
+    /// The first ListShards, within the connect timeout when there is one; tells the writer the
+    /// stream was reached.
+    async fn first_list(&self) -> Option<Vec<ShardInfo>> {
+        let shards = match self.connect_timeout {
+            None => self.list().await?,
+            Some(timeout) => {
+                let stream = Arc::clone(&self.stream);
+                let listed = reach(&self.target, timeout, &self.stop, || {
+                    self.api.list_shards(&stream)
+                })
+                .await;
+                match listed {
+                    Ok(shards) => shards?,
+                    Err(error) => {
+                        info!(error = %error, "cannot list shards");
+                        self.failure.set(error);
+                        self.stop.cancel();
+                        return None;
+                    }
+                }
+            }
+        };
+        debug!(count = shards.len(), "listed shards");
+        tokio::select! {
+            _ = self.stop.cancelled() => return None,
+            sent = self.events.send(Event::Reached) => sent.ok()?,
+        }
+        Some(shards)
+    }
+
     /// ListShards with retries; `None` when stopped or on a fatal error (recorded as the failure).
     async fn list(&self) -> Option<Vec<ShardInfo>> {
         let mut backoff = Backoff::for_kinesis();
@@ -143,14 +182,9 @@ impl<A: KinesisApi> Coordinator<A> {
                     }
                 }
                 Err(error) => {
-                    let message = match &error {
-                        ApiError::NotFound(_) => {
-                            format!("stream {} not found ({error})", self.stream)
-                        }
-                        _ => error.to_string(),
-                    };
-                    info!(error = %message, "cannot list shards");
-                    self.failure.set(message);
+                    let error = self.target.error(error);
+                    info!(error = %error, "cannot list shards");
+                    self.failure.set(error);
                     self.stop.cancel();
                     return None;
                 }

@@ -11,6 +11,7 @@
 //! and the method apply live through a `watch` channel.
 
 mod coordinator;
+pub mod output;
 mod reader;
 #[cfg(test)]
 mod tests;
@@ -20,13 +21,15 @@ pub use writer::WriteError;
 
 use crate::checkpoint::{CheckpointError, CheckpointStore, Checkpoints};
 use crate::deadletter::DeadLetter;
-use crate::kinesis::{Connection, KinesisApi, KinesisRecord};
-use crate::method::{MethodError, MethodLimits, MethodRunner};
-use crate::output::{Counts, Pipeline};
-use crate::watch::watch_config;
-use kinesis_connector::Connector;
+use crate::kinesis::{Connection, KinesisApi, KinesisRecord, StreamError};
+use crate::method::MethodError;
+use crate::session::paths::Side;
+use crate::session::reach::Target;
+use crate::session::{announce_disabled, ConfigFeed, StreamOptions};
+use kinesis_connector::{Connector, Effects};
+use output::{Counts, Pipeline};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -43,19 +46,9 @@ pub enum StartFrom {
 
 #[derive(Debug, Clone)]
 pub struct ConsumeOptions {
-    /// The config file (re-read with `watch`).
-    pub config_path: Option<PathBuf>,
-    pub watch: bool,
-    pub endpoint_url: Option<String>,
+    pub common: StreamOptions,
     pub from: StartFrom,
-    pub methods_dir: Option<PathBuf>,
-    pub method_limits: MethodLimits,
-    /// Checkpoints live under `<state_dir>/<connector id>/`.
-    pub state_dir: PathBuf,
-    /// Default: `<state_dir>/<connector id>/dead-letter.ndjson`.
-    pub dead_letter: Option<PathBuf>,
     pub idle_timeout: Option<Duration>,
-    pub stats_interval: Option<Duration>,
     /// How often shards are listed again to discover new ones.
     pub shard_refresh: Duration,
     /// How long a caught-up shard waits before polling again.
@@ -64,39 +57,26 @@ pub struct ConsumeOptions {
 
 impl ConsumeOptions {
     pub fn new(state_dir: PathBuf) -> Self {
+        Self::with(StreamOptions::new(state_dir))
+    }
+
+    /// The defaults around the shared options.
+    pub fn with(common: StreamOptions) -> Self {
         Self {
-            config_path: None,
-            watch: false,
-            endpoint_url: None,
+            common,
             from: StartFrom::Oldest,
-            methods_dir: None,
-            method_limits: MethodLimits::default(),
-            state_dir,
-            dead_letter: None,
             idle_timeout: None,
-            stats_interval: Some(Duration::from_secs(5)),
             shard_refresh: Duration::from_secs(10),
             idle_poll: Duration::from_millis(500),
         }
     }
 
     pub fn checkpoint_path(&self, connector: &Connector) -> PathBuf {
-        self.connector_dir(connector).join(format!(
-            "checkpoints-{}-{}.json",
-            connector.region.code(),
-            connector.stream
-        ))
+        self.common.checkpoint_path(connector)
     }
 
     pub fn dead_letter_path(&self, connector: &Connector) -> PathBuf {
-        self.dead_letter
-            .clone()
-            .unwrap_or_else(|| self.connector_dir(connector).join("dead-letter.ndjson"))
-    }
-
-    fn connector_dir(&self, connector: &Connector) -> PathBuf {
-        // Connector ids are letters, digits, '.', '-', '_' (validated), so they make safe names.
-        self.state_dir.join(&connector.id)
+        self.common.dead_letter_path(connector, Side::Consume)
     }
 }
 
@@ -131,12 +111,10 @@ impl Summary {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsumeError {
-    #[error("kinesis: {0}")]
-    Kinesis(String),
+    #[error(transparent)]
+    Stream(#[from] StreamError),
     #[error(transparent)]
     Method(#[from] MethodError),
-    #[error("the config names processing method {0:?}; pass --methods DIR")]
-    NoMethodsDir(String),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
     #[error(transparent)]
@@ -161,9 +139,11 @@ impl From<&Connector> for Live {
     }
 }
 
-/// What shard readers hand to the writer.
+/// What shard readers (and the coordinator) hand to the writer.
 #[derive(Debug)]
 pub(crate) enum Event {
+    /// The stream answered its first ListShards: the idle timeout counts from here.
+    Reached,
     Records {
         shard: Arc<str>,
         records: Vec<KinesisRecord>,
@@ -177,40 +157,18 @@ pub(crate) enum Event {
 
 /// The first fatal error of a session (a reader or the coordinator sets it and stops the session).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct SessionFailure(Arc<Mutex<Option<String>>>);
+pub(crate) struct SessionFailure(Arc<Mutex<Option<StreamError>>>);
 
 impl SessionFailure {
-    pub fn set(&self, message: String) {
+    pub fn set(&self, error: StreamError) {
         if let Ok(mut slot) = self.0.lock() {
-            slot.get_or_insert(message);
+            slot.get_or_insert(error);
         }
     }
 
-    fn take(&self) -> Option<String> {
+    fn take(&self) -> Option<StreamError> {
         self.0.lock().ok().and_then(|mut slot| slot.take())
     }
-}
-
-/// Does going from `old` to `new` need a new session (connection, stream or pause/resume)?
-fn needs_restart(old: &Connector, new: &Connector, endpoint: Option<&str>) -> bool {
-    !Connection::from_connector(old, endpoint).same_as(&Connection::from_connector(new, endpoint))
-        || old.stream != new.stream
-        || old.disabled != new.disabled
-}
-
-/// Loads the method a connector names, if any.
-pub fn load_method(
-    connector: &Connector,
-    options: &ConsumeOptions,
-) -> Result<Option<MethodRunner>, ConsumeError> {
-    let Some(id) = &connector.data_processing_method_id else {
-        return Ok(None);
-    };
-    let dir = options
-        .methods_dir
-        .as_deref()
-        .ok_or_else(|| ConsumeError::NoMethodsDir(id.clone()))?;
-    Ok(Some(MethodRunner::load(dir, id, options.method_limits)?))
 }
 
 /// Consumes until `shutdown` is cancelled, the idle timeout passes, or a fatal error.
@@ -220,27 +178,20 @@ pub async fn run(
     output: &mut dyn Write,
     shutdown: CancellationToken,
 ) -> Result<Summary, ConsumeError> {
-    let (config_tx, mut config_rx) = watch::channel(Arc::new(connector));
-    // Without a watcher the sender is kept here, so `changed()` simply never fires.
-    let _keep_sender_alive = match (&options.config_path, options.watch) {
-        (Some(path), true) => {
-            tokio::spawn(watch_config(path.clone(), config_tx, shutdown.clone()));
-            None
-        }
-        _ => Some(config_tx),
-    };
+    let watching = options.common.watch;
+    let mut feed = ConfigFeed::start(connector, &options.common, &shutdown);
+    let config_rx = &mut feed.rx;
     let mut total = Summary::default();
+    // Only the first session's stream must answer within the connect timeout; after a config
+    // change a stream that is down is waited for, as an outage is.
+    let mut connect_timeout = Some(options.common.connect_timeout);
     loop {
         let connector = Arc::clone(&config_rx.borrow_and_update());
         if connector.disabled {
-            if !options.watch {
-                eprintln!("connector {} is disabled: nothing streams", connector.id);
+            announce_disabled(&connector, watching);
+            if !watching {
                 return Ok(total);
             }
-            eprintln!(
-                "connector {} is disabled: waiting for the config to enable it",
-                connector.id
-            );
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(total),
                 changed = config_rx.changed() => {
@@ -254,7 +205,8 @@ pub async fn run(
         }
         let session_stop = shutdown.child_token();
         let (live_tx, live_rx) = watch::channel(Live::from(connector.as_ref()));
-        let connection = Connection::from_connector(&connector, options.endpoint_url.as_deref());
+        let connection =
+            Connection::from_connector(&connector, options.common.endpoint_url.as_deref());
         let api = connection.client().await;
         let session = run_session(
             api,
@@ -263,6 +215,7 @@ pub async fn run(
             output,
             session_stop.clone(),
             live_rx,
+            connect_timeout.take(),
         );
         let supervise = async {
             loop {
@@ -274,8 +227,9 @@ pub async fn run(
                             return false;
                         }
                         let new = Arc::clone(&config_rx.borrow());
-                        if needs_restart(&connector, &new, options.endpoint_url.as_deref()) {
-                            info!("config changed the connection, stream or disabled: restarting the session");
+                        let effects = Effects::between(&connector, &new);
+                        if effects.needs_new_session() {
+                            info!(?effects, "config change needs a new session: restarting");
                             session_stop.cancel();
                             return true;
                         }
@@ -303,6 +257,7 @@ pub async fn run_session<A: KinesisApi>(
     output: &mut dyn Write,
     stop: CancellationToken,
     live: watch::Receiver<Live>,
+    connect_timeout: Option<Duration>,
 ) -> Result<Summary, ConsumeError> {
     let span = info_span!("consume", connector_id = %connector.id, stream = %connector.stream);
     async {
@@ -310,13 +265,15 @@ pub async fn run_session<A: KinesisApi>(
         let _lock = store.lock()?;
         let saved = store.load()?;
         info!(checkpoints = %store.path().display(), resumed = saved.is_some(), "starting");
-        let method = load_method(connector, options)?;
+        let method = options.common.load_method(connector)?;
         let (events_tx, events_rx) = mpsc::channel(64);
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
         let failure = SessionFailure::default();
         let coordinator = coordinator::Coordinator {
             api,
+            target: Target::of(connector),
             stream: Arc::from(connector.stream.as_str()),
+            connect_timeout,
             from: options.from,
             checkpoints: saved.as_ref().map(|c| c.shards.clone()),
             events: events_tx,
@@ -340,30 +297,16 @@ pub async fn run_session<A: KinesisApi>(
             finished_tx,
             stop: stop.clone(),
             idle_timeout: options.idle_timeout,
-            stats_interval: options.stats_interval,
             live,
-            methods_dir: options.methods_dir.clone(),
-            method_limits: options.method_limits,
+            options: &options.common,
         };
         let ((), written) = tokio::join!(coordinator.run(), writer.run());
         let summary = written?;
-        if let Some(message) = failure.take() {
-            return Err(ConsumeError::Kinesis(message));
+        if let Some(error) = failure.take() {
+            return Err(ConsumeError::Stream(error));
         }
         Ok(summary)
     }
     .instrument(span)
     .await
-}
-
-/// The default state directory: `$XDG_STATE_HOME/kinesis-connector`, else
-/// `~/.local/state/kinesis-connector`, else `./.kinesis-connector`.
-pub fn default_state_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
-        return Path::new(&dir).join("kinesis-connector");
-    }
-    if let Some(home) = std::env::var_os("HOME").filter(|d| !d.is_empty()) {
-        return Path::new(&home).join(".local/state/kinesis-connector");
-    }
-    PathBuf::from(".kinesis-connector")
 }

@@ -3,7 +3,7 @@
 use super::{Event, Live, SessionFailure};
 use crate::backoff::Backoff;
 use crate::checkpoint::ShardCheckpoint;
-use crate::kinesis::{ApiError, KinesisApi, StartAt};
+use crate::kinesis::{ApiError, KinesisApi, StartAt, StreamError};
 use crate::ratelimit::ShardBudget;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,7 +39,11 @@ impl<A: KinesisApi> ShardReader<A> {
         let exit = self.read().await;
         if let Err(error) = &exit {
             warn!(error = %error, "shard reader failed; stopping the consumer");
-            self.failure.set(format!("shard {}: {error}", self.shard));
+            self.failure.set(StreamError::Shard {
+                stream: self.stream.to_string(),
+                shard: self.shard.to_string(),
+                source: error.clone(),
+            });
             self.stop.cancel();
             return ReaderExit::Failed;
         }

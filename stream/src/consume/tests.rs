@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 use super::*;
-use crate::kinesis::{ApiError, RecordsPage, ShardInfo, StartAt};
+use crate::kinesis::{ApiError, RecordsPage, ShardInfo, StartAt, StreamError};
 use std::collections::{HashMap, VecDeque};
 use tokio::time::Instant;
 
@@ -13,6 +13,9 @@ struct FakeState {
     /// Errors GetRecords returns first, in order.
     injected: VecDeque<ApiError>,
     calls: Vec<(String, Instant)>,
+    /// ListShards fails as a refused connection does (always, or until this time).
+    unreachable: bool,
+    unreachable_until: Option<Instant>,
 }
 
 #[derive(Clone, Default)]
@@ -45,7 +48,13 @@ impl Fake {
 
 impl KinesisApi for Fake {
     async fn list_shards(&self, _stream: &str) -> Result<Vec<ShardInfo>, ApiError> {
-        Ok(self.0.lock().unwrap().shards.clone())
+        let state = self.0.lock().unwrap();
+        if state.unreachable || state.unreachable_until.is_some_and(|t| Instant::now() < t) {
+            return Err(ApiError::Transient(
+                "dispatch failure: connection refused".into(),
+            ));
+        }
+        Ok(state.shards.clone())
     }
 
     async fn shard_iterator(
@@ -103,15 +112,11 @@ fn connector(records_per_second: u64) -> Connector {
         .unwrap()
 }
 
-fn options(name: &str) -> ConsumeOptions {
-    let dir = std::env::temp_dir().join(format!(
-        "kc-unit-{name}-{}-{}",
-        std::process::id(),
-        fastrand::u32(..)
-    ));
-    let mut options = ConsumeOptions::new(dir);
+/// Options with the state under `state` (a temporary directory, removed when the test ends).
+fn options(state: &tempfile::TempDir) -> ConsumeOptions {
+    let mut options = ConsumeOptions::new(state.path().to_path_buf());
     options.idle_timeout = Some(Duration::from_secs(3));
-    options.stats_interval = None;
+    options.common.stats_interval = None;
     options
 }
 
@@ -125,20 +130,22 @@ async fn consume(fake: &Fake, connector: &Connector, options: &ConsumeOptions) -
         &mut out,
         CancellationToken::new(),
         live_rx,
+        None,
     )
     .await
     .unwrap();
-    crate::output::tests_support::ns(&out)
+    super::output::tests_support::ns(&out)
 }
 
 #[tokio::test(start_paused = true)]
 async fn parents_are_read_to_their_end_before_children() {
+    let state = tempfile::tempdir().unwrap();
     let fake = Fake::default();
     fake.shard("child-a", Some("parent"), false, 100..110);
     fake.shard("parent", None, true, 0..50);
     fake.shard("child-b", Some("parent"), false, 200..205);
     let c = connector(1000);
-    let options = options("parents");
+    let options = options(&state);
     let ns = consume(&fake, &c, &options).await;
     assert_eq!(ns.len(), 65);
     let last_parent = ns.iter().rposition(|n| *n < 50).unwrap();
@@ -155,6 +162,7 @@ async fn parents_are_read_to_their_end_before_children() {
 
 #[tokio::test(start_paused = true)]
 async fn throttling_and_expired_iterators_are_recovered() {
+    let state = tempfile::tempdir().unwrap();
     let fake = Fake::default();
     fake.shard("s0", None, false, 0..30);
     fake.inject(ApiError::Throttled("slow down".into()));
@@ -162,18 +170,19 @@ async fn throttling_and_expired_iterators_are_recovered() {
     fake.inject(ApiError::ExpiredIterator);
     fake.inject(ApiError::Transient("connection reset".into()));
     let c = connector(10);
-    let ns = consume(&fake, &c, &options("retry")).await;
+    let ns = consume(&fake, &c, &options(&state)).await;
     assert_eq!(ns, (0..30).collect::<Vec<u64>>());
 }
 
 #[tokio::test(start_paused = true)]
 async fn get_records_stays_within_five_calls_per_second_per_shard() {
+    let state = tempfile::tempdir().unwrap();
     let fake = Fake::default();
     fake.shard("s0", None, false, 0..40);
     fake.shard("s1", None, false, 100..140);
     let c = connector(10);
     let started = Instant::now();
-    let ns = consume(&fake, &c, &options("calls")).await;
+    let ns = consume(&fake, &c, &options(&state)).await;
     assert_eq!(ns.len(), 80);
     // 40 records at 10/s per shard, two loaded at the start: at least 3.8 s.
     assert!(
@@ -200,6 +209,7 @@ async fn get_records_stays_within_five_calls_per_second_per_shard() {
 
 #[tokio::test(start_paused = true)]
 async fn fatal_errors_end_the_session_with_the_error() {
+    let state = tempfile::tempdir().unwrap();
     let fake = Fake::default();
     fake.shard("s0", None, false, 0..3);
     fake.inject(ApiError::Fatal("AccessDeniedException: no".into()));
@@ -209,21 +219,80 @@ async fn fatal_errors_end_the_session_with_the_error() {
     let result = run_session(
         fake,
         &c,
-        &options("fatal"),
+        &options(&state),
         &mut out,
         CancellationToken::new(),
         rx,
+        None,
     )
     .await;
-    assert!(matches!(result, Err(ConsumeError::Kinesis(m)) if m.contains("AccessDenied")));
+    assert!(
+        matches!(&result, Err(ConsumeError::Stream(StreamError::Shard { shard, source: ApiError::Fatal(m), .. }))
+            if shard == "s0" && m.contains("AccessDenied")),
+        "{result:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_that_cannot_be_reached_fails_the_session_not_the_idle_timeout() {
+    let state = tempfile::tempdir().unwrap();
+    let fake = Fake::default();
+    fake.0.lock().unwrap().unreachable = true;
+    let c = connector(100);
+    let mut options = options(&state);
+    // Idle timeout shorter than the connect timeout: without the stream reached it must not
+    // count, or the run would end "drained" and exit 0.
+    options.idle_timeout = Some(Duration::from_secs(1));
+    let mut out = Vec::new();
+    let (_tx, rx) = watch::channel(Live::from(&c));
+    let result = run_session(
+        fake,
+        &c,
+        &options,
+        &mut out,
+        CancellationToken::new(),
+        rx,
+        Some(Duration::from_secs(3)),
+    )
+    .await;
+    assert!(
+        matches!(&result, Err(ConsumeError::Stream(StreamError::Unreachable { seconds, .. })) if *seconds == 3.0),
+        "{result:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_idle_timeout_counts_from_when_the_stream_was_reached() {
+    let state = tempfile::tempdir().unwrap();
+    let fake = Fake::default();
+    fake.shard("s0", None, false, 0..5);
+    fake.0.lock().unwrap().unreachable_until = Some(Instant::now() + Duration::from_secs(4));
+    let c = connector(100);
+    let mut options = options(&state);
+    options.idle_timeout = Some(Duration::from_secs(2));
+    let mut out = Vec::new();
+    let (_tx, rx) = watch::channel(Live::from(&c));
+    run_session(
+        fake,
+        &c,
+        &options,
+        &mut out,
+        CancellationToken::new(),
+        rx,
+        Some(Duration::from_secs(30)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(super::output::tests_support::ns(&out), vec![0, 1, 2, 3, 4]);
 }
 
 #[tokio::test(start_paused = true)]
 async fn live_rate_change_applies_without_restart() {
+    let state = tempfile::tempdir().unwrap();
     let fake = Fake::default();
     fake.shard("s0", None, false, 0..200);
     let c = connector(1);
-    let options = options("live");
+    let options = options(&state);
     let mut out = Vec::new();
     let (live_tx, live_rx) = watch::channel(Live::from(&c));
     let started = Instant::now();
@@ -243,10 +312,11 @@ async fn live_rate_change_applies_without_restart() {
         &mut out,
         CancellationToken::new(),
         live_rx,
+        None,
     );
     let (result, ()) = tokio::join!(session, faster);
     result.unwrap();
-    assert_eq!(crate::output::tests_support::ns(&out).len(), 200);
+    assert_eq!(super::output::tests_support::ns(&out).len(), 200);
     // At 1 record/s this would take 200 s; after the change it drains at once.
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -257,11 +327,12 @@ async fn live_rate_change_applies_without_restart() {
 
 #[tokio::test(start_paused = true)]
 async fn from_latest_skips_history_but_reads_new_records() {
+    let state = tempfile::tempdir().unwrap();
     let fake = Fake::default();
     fake.shard("old-parent", None, true, 0..5);
     fake.shard("s0", Some("old-parent"), false, 10..20);
     let c = connector(1000);
-    let mut options = options("latest");
+    let mut options = options(&state);
     options.from = StartFrom::Latest;
     let mut out = Vec::new();
     let (_tx, rx) = watch::channel(Live::from(&c));
@@ -279,8 +350,16 @@ async fn from_latest_skips_history_but_reads_new_records() {
             });
         }
     };
-    let session = run_session(fake, &c, &options, &mut out, CancellationToken::new(), rx);
+    let session = run_session(
+        fake,
+        &c,
+        &options,
+        &mut out,
+        CancellationToken::new(),
+        rx,
+        None,
+    );
     let (result, ()) = tokio::join!(session, append);
     result.unwrap();
-    assert_eq!(crate::output::tests_support::ns(&out), vec![20, 21, 22]);
+    assert_eq!(super::output::tests_support::ns(&out), vec![20, 21, 22]);
 }

@@ -2,20 +2,19 @@
 //! flushes, and only then advances and saves the checkpoints (at-least-once). Also the live stats
 //! and the idle timeout, since it sees every record.
 
+use super::output::Pipeline;
 use super::{Event, Live, Summary};
 use crate::checkpoint::{CheckpointStore, Checkpoints, ShardCheckpoint};
 use crate::deadletter::DeadLetter;
-use crate::method::{MethodLimits, MethodRunner};
-use crate::output::Pipeline;
+use crate::session::{StreamOptions, Throughput};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info, warn};
+use tracing::info;
 
 /// Flush when this much output is buffered even if more events are waiting.
 const FLUSH_BYTES: usize = 256 << 10;
@@ -42,10 +41,9 @@ pub(crate) struct Writer<'o> {
     pub finished_tx: mpsc::UnboundedSender<String>,
     pub stop: CancellationToken,
     pub idle_timeout: Option<Duration>,
-    pub stats_interval: Option<Duration>,
     pub live: watch::Receiver<Live>,
-    pub methods_dir: Option<PathBuf>,
-    pub method_limits: MethodLimits,
+    /// Stats interval, methods directory and limits.
+    pub options: &'o StreamOptions,
 }
 
 #[derive(Default)]
@@ -56,10 +54,9 @@ struct Pending {
     ended: Vec<Arc<str>>,
 }
 
+#[derive(Default)]
 struct Stats {
-    since: Instant,
-    records: u64,
-    bytes: u64,
+    throughput: Throughput,
     lag: BTreeMap<Arc<str>, i64>,
 }
 
@@ -79,18 +76,17 @@ impl Writer<'_> {
         let mut last_save = Instant::now();
         let mut dirty = false;
         let mut last_activity = Instant::now();
+        // The idle timeout counts once the stream has answered: a stream that cannot be reached
+        // is not a drained one.
+        let mut reached = false;
         let mut idle_fired = false;
-        let mut stats = Stats {
-            since: Instant::now(),
-            records: 0,
-            bytes: 0,
-            lag: BTreeMap::new(),
-        };
-        let stats_every = self.stats_interval.unwrap_or(Duration::from_secs(3600));
+        let mut stats = Stats::default();
+        let stats_interval = self.options.stats_interval;
+        let stats_every = stats_interval.unwrap_or(Duration::from_secs(3600));
         let mut stats_tick = tokio::time::interval_at(Instant::now() + stats_every, stats_every);
         loop {
             let idle_deadline = match self.idle_timeout {
-                Some(idle) if !idle_fired => last_activity + idle,
+                Some(idle) if reached && !idle_fired => last_activity + idle,
                 _ => Instant::now() + Duration::from_secs(3600),
             };
             let event = tokio::select! {
@@ -104,7 +100,7 @@ impl Writer<'_> {
                     }
                     continue;
                 }
-                _ = stats_tick.tick(), if self.stats_interval.is_some() => {
+                _ = stats_tick.tick(), if stats_interval.is_some() => {
                     print_stats(&mut stats);
                     continue;
                 }
@@ -116,6 +112,10 @@ impl Writer<'_> {
             while let Some(event) = next.take() {
                 batch_events += 1;
                 match event {
+                    Event::Reached => {
+                        reached = true;
+                        last_activity = Instant::now();
+                    }
                     Event::Records {
                         shard,
                         records,
@@ -134,8 +134,9 @@ impl Writer<'_> {
                                 .filter(|(seq, _)| *seq == record.sequence_number)
                                 .map(|(_, sub)| *sub);
                             let counts = self.pipeline.process(&shard, record, skip);
-                            stats.records += counts.records;
-                            stats.bytes += record.data.len() as u64;
+                            stats
+                                .throughput
+                                .add(counts.records, record.data.len() as u64);
                             summary.add(&counts);
                             pending.positions.insert(
                                 Arc::clone(&shard),
@@ -168,7 +169,7 @@ impl Writer<'_> {
         for shard in std::mem::take(&mut pending.ended) {
             let _ = self.finished_tx.send(shard.to_string());
         }
-        if self.stats_interval.is_some() {
+        if stats_interval.is_some() {
             print_stats(&mut stats);
         }
         summary.dead_letter_file =
@@ -224,38 +225,13 @@ impl Writer<'_> {
             return;
         }
         let wanted = self.live.borrow_and_update().method_id.clone();
-        let current = self.pipeline.method.as_ref().map(|m| m.id().to_owned());
-        if wanted == current {
-            return;
-        }
-        match (&wanted, &self.methods_dir) {
-            (None, _) => {
-                info!("processing method removed");
-                self.pipeline.method = None;
-            }
-            (Some(id), Some(dir)) => match MethodRunner::load(dir, id, self.method_limits) {
-                Ok(method) => {
-                    info!(method_id = %id, "processing method changed");
-                    self.pipeline.method = Some(method);
-                }
-                Err(e) => {
-                    error!(method_id = %id, error = %e, "new processing method does not load; keeping the old one")
-                }
-            },
-            (Some(id), None) => {
-                warn!(method_id = %id, "config names a processing method but --methods was not given; keeping the old one")
-            }
-        }
+        self.options
+            .swap_method(&mut self.pipeline.method, wanted.as_deref());
     }
 }
 
 fn print_stats(stats: &mut Stats) {
-    let secs = stats.since.elapsed().as_secs_f64().max(0.001);
-    let mut line = format!(
-        "stats: {:.0} records/s, {:.1} KiB/s",
-        stats.records as f64 / secs,
-        stats.bytes as f64 / secs / 1024.0
-    );
+    let mut line = stats.throughput.take_line();
     if !stats.lag.is_empty() {
         line.push_str("; millisBehindLatest");
         for (shard, lag) in &stats.lag {
@@ -263,7 +239,4 @@ fn print_stats(stats: &mut Stats) {
         }
     }
     eprintln!("{line}");
-    stats.since = Instant::now();
-    stats.records = 0;
-    stats.bytes = 0;
 }

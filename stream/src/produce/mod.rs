@@ -26,9 +26,9 @@ mod shards;
 mod tests;
 
 use crate::deadletter::DeadLetterError;
-use crate::kinesis::{Connection, ProducerApi};
-use crate::method::{MethodError, MethodLimits, MethodRunner};
-use crate::watch::watch_config;
+use crate::kinesis::{Connection, ProducerApi, StreamError};
+use crate::method::MethodError;
+use crate::session::{announce_disabled, ConfigFeed, StreamOptions};
 use kinesis_connector::Connector;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -36,7 +36,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncBufRead;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use shards::ShardMap;
@@ -55,18 +55,11 @@ pub const FALLBACK_PARTITION_KEY: &str = "/feedId";
 
 #[derive(Debug, Clone)]
 pub struct ProduceOptions {
-    /// The config file (re-read with `watch`).
-    pub config_path: Option<PathBuf>,
-    pub watch: bool,
-    pub endpoint_url: Option<String>,
-    pub methods_dir: Option<PathBuf>,
-    pub method_limits: MethodLimits,
-    pub dead_letter: PathBuf,
+    pub common: StreamOptions,
     /// JSON pointer into the input value; `/feedId` is tried when it finds nothing.
     pub partition_key: String,
     /// PutRecords attempts per record before it is dead-lettered.
     pub max_attempts: u32,
-    pub stats_interval: Option<Duration>,
     /// The sender's queues take input only while under both bounds.
     pub queue_records: usize,
     pub queue_bytes: usize,
@@ -79,17 +72,16 @@ pub struct ProduceOptions {
 }
 
 impl ProduceOptions {
-    pub fn new(dead_letter: PathBuf) -> Self {
+    pub fn new(state_dir: PathBuf) -> Self {
+        Self::with(StreamOptions::new(state_dir))
+    }
+
+    /// The defaults around the shared options.
+    pub fn with(common: StreamOptions) -> Self {
         Self {
-            config_path: None,
-            watch: false,
-            endpoint_url: None,
-            methods_dir: None,
-            method_limits: MethodLimits::default(),
-            dead_letter,
+            common,
             partition_key: DEFAULT_PARTITION_KEY.to_owned(),
             max_attempts: 10,
-            stats_interval: Some(Duration::from_secs(5)),
             queue_records: 4 * MAX_REQUEST_RECORDS,
             queue_bytes: 4 * MAX_REQUEST_BYTES,
             linger: Duration::from_millis(100),
@@ -122,8 +114,21 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dead_letter_file: Option<PathBuf>,
     /// An error no retry could fix (stream missing, access denied); what it hit is dead-lettered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_error"
+    )]
+    pub error: Option<StreamError>,
+}
+
+fn serialize_error<S: serde::Serializer>(
+    error: &Option<StreamError>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match error {
+        Some(error) => serializer.collect_str(error),
+        None => serializer.serialize_none(),
+    }
 }
 
 impl Summary {
@@ -136,34 +141,18 @@ impl Summary {
 pub enum ProduceError {
     #[error(transparent)]
     Method(#[from] MethodError),
-    #[error("the config names processing method {0:?}; pass --methods DIR")]
-    NoMethodsDir(String),
     #[error("cannot read the input")]
     Input(#[source] std::io::Error),
     #[error(transparent)]
     DeadLetter(#[from] DeadLetterError),
 }
 
-/// Loads the method a connector names, if any.
-pub fn load_method(
-    connector: &Connector,
-    options: &ProduceOptions,
-) -> Result<Option<MethodRunner>, ProduceError> {
-    let Some(id) = &connector.data_processing_method_id else {
-        return Ok(None);
-    };
-    let dir = options
-        .methods_dir
-        .as_deref()
-        .ok_or_else(|| ProduceError::NoMethodsDir(id.clone()))?;
-    Ok(Some(MethodRunner::load(dir, id, options.method_limits)?))
-}
-
 /// What the reader hands to the sender.
 #[derive(Debug)]
 pub(crate) enum Item {
     Record(Prepared),
-    /// A complete dead-letter NDJSON line for input that never became a record.
+    /// A complete dead-letter NDJSON line (`deadletter::Entry`) for input that never became a
+    /// record.
     Dead(Vec<u8>),
 }
 
@@ -189,7 +178,7 @@ pub async fn run<R: AsyncBufRead + Unpin>(
     input: R,
     shutdown: CancellationToken,
 ) -> Result<Summary, ProduceError> {
-    let endpoint = options.endpoint_url.clone();
+    let endpoint = options.common.endpoint_url.clone();
     let connect = move |c: Arc<Connector>| {
         let connection = Connection::from_connector(&c, endpoint.as_deref());
         async move { connection.client_without_retries().await }
@@ -212,23 +201,19 @@ where
     F: std::future::Future<Output = A>,
 {
     let started = tokio::time::Instant::now();
-    let (config_tx, config_rx) = watch::channel(Arc::new(connector));
-    let _keep_sender_alive = match (&options.config_path, options.watch) {
-        (Some(path), true) => {
-            tokio::spawn(watch_config(path.clone(), config_tx, shutdown.clone()));
-            None
-        }
-        _ => Some(config_tx),
-    };
+    let feed = ConfigFeed::start(connector, &options.common, &shutdown);
+    let config_rx = feed.rx.clone();
     let first = Arc::clone(&config_rx.borrow());
-    if first.disabled && !options.watch {
-        eprintln!("connector {} is disabled: nothing streams", first.id);
-        return Ok(Summary::default());
+    if first.disabled {
+        announce_disabled(&first, options.common.watch);
+        if !options.common.watch {
+            return Ok(Summary::default());
+        }
     }
     let method = if first.disabled {
         None
     } else {
-        load_method(&first, &options)?
+        options.common.load_method(&first)?
     };
     let (tx, rx) = mpsc::channel(CHANNEL);
     // The reader stops at shutdown, or when the sender hits a fatal error.

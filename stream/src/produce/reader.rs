@@ -4,14 +4,14 @@ use super::{
     Item, Prepared, ProduceError, ProduceOptions, FALLBACK_PARTITION_KEY, MAX_PARTITION_KEY_CHARS,
     MAX_RECORD_BYTES,
 };
+use crate::deadletter::{Entry, Json, Stage};
 use crate::method::{MethodRunner, Outcome};
-use crate::output::push_json_string;
-use kinesis_connector::Connector;
+use kinesis_connector::{Connector, Effects};
 use std::sync::Arc;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
 /// Lines longer than this cannot become a record whatever the method does; the rest of such a
 /// line is skipped without being held in memory.
@@ -89,27 +89,14 @@ impl<R: AsyncBufRead + Unpin> Reader<'_, R> {
         Ok(counts)
     }
 
-    /// A method change from `--watch`; `disabled` is read by the loop.
+    /// A config change from `--watch`: the method is swapped (also when resuming, since a
+    /// connector disabled at start has not loaded its method yet); `disabled` is read by the loop.
     fn apply(&mut self, old: &Connector, new: &Connector) {
-        if old.data_processing_method_id == new.data_processing_method_id
-            && self.method.is_some() == new.data_processing_method_id.is_some()
-        {
-            return;
-        }
-        match &new.data_processing_method_id {
-            None => {
-                info!("processing method removed");
-                self.method = None;
-            }
-            Some(id) => match super::load_method(new, self.options) {
-                Ok(method) => {
-                    info!(method_id = %id, "processing method changed");
-                    self.method = method;
-                }
-                Err(e) => {
-                    error!(method_id = %id, error = %e, "new processing method does not load; keeping the old one");
-                }
-            },
+        let effects = Effects::between(old, new);
+        if effects.method || effects.resume {
+            self.options
+                .common
+                .swap_method(&mut self.method, new.data_processing_method_id.as_deref());
         }
     }
 
@@ -206,35 +193,26 @@ enum Raw<'a> {
     Text(&'a [u8]),
 }
 
-/// `{"line":N,"stage":"input","methodId"?,"error":"…","input":<the value>|"raw":"<the text>"}`
+/// The entry of a line that never became a record: `stage` "method" when the method failed on
+/// it, else "input".
 fn dead_entry(line: u64, error: &str, method_id: Option<&str>, raw: Raw<'_>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + error.len());
-    out.extend_from_slice(format!("{{\"line\":{line},\"stage\":").as_bytes());
-    push_json_string(
-        &mut out,
-        if method_id.is_some() {
-            "method"
+    let mut entry = Entry {
+        line: Some(line),
+        stage: Some(if method_id.is_some() {
+            Stage::Method
         } else {
-            "input"
-        },
-    );
-    if let Some(id) = method_id {
-        out.extend_from_slice(b",\"methodId\":");
-        push_json_string(&mut out, id);
-    }
-    out.extend_from_slice(b",\"error\":");
-    push_json_string(&mut out, error);
+            Stage::Input
+        }),
+        method_id,
+        error,
+        ..Entry::default()
+    };
     match raw {
-        Raw::Json(json) => {
-            out.extend_from_slice(b",\"input\":");
-            out.extend_from_slice(json);
-        }
-        Raw::Text(text) => {
-            out.extend_from_slice(b",\"raw\":");
-            push_json_string(&mut out, &String::from_utf8_lossy(text));
-        }
+        Raw::Json(json) => entry.input = Some(Json(json)),
+        Raw::Text(text) => entry.raw = Some(String::from_utf8_lossy(text)),
     }
-    out.extend_from_slice(b"}\n");
+    let mut out = Vec::with_capacity(64 + error.len());
+    entry.write_to(&mut out);
     out
 }
 

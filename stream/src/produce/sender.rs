@@ -16,11 +16,13 @@ use super::{
     MAX_REQUEST_RECORDS,
 };
 use crate::backoff::Backoff;
-use crate::deadletter::DeadLetter;
-use crate::kinesis::{ApiError, Connection, ProducerApi, PutOutcome};
-use crate::output::push_json_string;
+use crate::deadletter::{DeadLetter, Entry, Payload, Stage};
+use crate::kinesis::{ApiError, ProducerApi, PutOutcome, ShardRange, StreamError};
 use crate::ratelimit::{TokioClock, WriteBudget};
-use kinesis_connector::Connector;
+use crate::session::paths::Side;
+use crate::session::reach::{reach, Target};
+use crate::session::Throughput;
+use kinesis_connector::{Connector, Effects};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
@@ -91,11 +93,10 @@ struct State<'o, A> {
     dead_pending: Vec<u8>,
     /// Set by an error no retry can fix (stream gone, access denied): from then on everything
     /// is dead-lettered with it.
-    fatal: Option<String>,
+    fatal: Option<StreamError>,
     input_open: bool,
-    stats_since: Instant,
-    stats_sent: u64,
-    stats_bytes: u64,
+    /// Sent since the last stats line.
+    stats: Throughput,
 }
 
 /// A batch taken from the queues: (predicted shard, record).
@@ -153,7 +154,6 @@ where
             let mut st = State {
                 options: self.options,
                 api,
-                connector,
                 map: ShardMap::default(),
                 queues: BTreeMap::new(),
                 orphans: Vec::new(),
@@ -170,26 +170,32 @@ where
                 request_backoff: Backoff::for_kinesis(),
                 clock: TokioClock::default(),
                 summary: Summary::default(),
-                dead: DeadLetter::new(self.options.dead_letter.clone()),
+                dead: DeadLetter::new(
+                    self.options
+                        .common
+                        .dead_letter_path(&connector, Side::Produce),
+                ),
+                connector,
                 dead_pending: Vec::new(),
                 fatal: None,
                 input_open: true,
-                stats_since: Instant::now(),
-                stats_sent: 0,
-                stats_bytes: 0,
+                stats: Throughput::default(),
             };
+            if !st.connector.disabled {
+                st.connect(&self.stop_reading).await;
+            }
             // The requests' tasks run on this thread, beside the loop.
             let local = tokio::task::LocalSet::new();
             let result = local.run_until(self.main_loop(&mut st)).await;
             // Whatever happened, what is counted as dead-lettered is on disk.
             st.flush_dead()?;
             result?;
-            if st.options.stats_interval.is_some() {
+            if st.options.common.stats_interval.is_some() {
                 st.print_stats();
             }
             st.summary.error = st.fatal.clone();
             st.summary.dead_letter_file =
-                (st.summary.dead_lettered > 0).then(|| st.options.dead_letter.clone());
+                (st.summary.dead_lettered > 0).then(|| st.dead.path().to_path_buf());
             Ok(st.summary)
         }
         .instrument(span)
@@ -197,7 +203,7 @@ where
     }
 
     async fn main_loop(&mut self, st: &mut State<'o, A>) -> Result<(), ProduceError> {
-        let watching = self.options.watch;
+        let watching = self.options.common.watch;
         let max_in_flight = self.options.max_in_flight.max(1);
         loop {
             self.intake(st)?;
@@ -214,7 +220,7 @@ where
             let config_pending = config_pending && !drained;
             st.flush_dead()?;
             st.maybe_stats();
-            if let Some(reason) = st.fatal.clone() {
+            if let Some(reason) = st.fatal.as_ref().map(ToString::to_string) {
                 // Nothing can be sent: stop reading, and dead-letter what was already read
                 // (and, as they come back, what was in flight).
                 self.stop_reading.cancel();
@@ -383,16 +389,14 @@ where
         Ok(taken)
     }
 
-    /// A config change from `--watch`: rates apply to every shard budget; a new stream, region or
-    /// credentials means a new client and a new shard map (queued records are predicted again).
+    /// A config change from `--watch`, as the core's `Effects` say: a new stream, region or
+    /// credentials (or another connector) means a new client and a new shard map (queued records
+    /// are predicted again); new rates apply to every shard budget; `disabled` is read by the
+    /// loop.
     async fn reconfigure(&mut self, st: &mut State<'o, A>, new: Arc<Connector>) {
-        let old = Arc::clone(&st.connector);
-        let endpoint = self.options.endpoint_url.as_deref();
-        let reconnect = old.stream != new.stream
-            || !Connection::from_connector(&old, endpoint)
-                .same_as(&Connection::from_connector(&new, endpoint));
+        let effects = Effects::between(&st.connector, &new);
         st.connector = Arc::clone(&new);
-        if reconnect {
+        if effects.reconnect || effects.recreate {
             info!(stream = %new.stream, "config changed the connection or stream: reconnecting");
             st.api = (self.connect)(Arc::clone(&new)).await;
             st.map = ShardMap::default();
@@ -404,9 +408,7 @@ where
                 all.extend(queue.records);
             }
             st.orphans = all;
-        } else if old.max_records_per_shard_per_second != new.max_records_per_shard_per_second
-            || old.max_bytes_per_shard_per_second != new.max_bytes_per_shard_per_second
-        {
+        } else if effects.throttle {
             info!(
                 records_per_second = new.max_records_per_shard_per_second,
                 bytes_per_second = new.max_bytes_per_shard_per_second,
@@ -418,7 +420,7 @@ where
                 st.queue(&id).budget = budget;
             }
         }
-        if old.disabled != new.disabled {
+        if effects.pause || effects.resume {
             info!(disabled = new.disabled, "config changed disabled");
         }
     }
@@ -506,23 +508,18 @@ impl<A: ProducerApi> State<'_, A> {
 
     /// Dead-letters one record that could not be sent.
     fn dead_letter(&mut self, shard: &str, queued: Queued, error: &str) {
-        let out = &mut self.dead_pending;
-        out.extend_from_slice(
-            format!(
-                "{{\"line\":{},\"stage\":\"put\",\"shardId\":",
-                queued.record.line
-            )
-            .as_bytes(),
-        );
-        push_json_string(out, shard);
-        out.extend_from_slice(b",\"partitionKey\":");
-        push_json_string(out, &queued.record.key);
-        out.extend_from_slice(format!(",\"attempts\":{},\"error\":", queued.attempts).as_bytes());
-        push_json_string(out, error);
-        out.extend_from_slice(b",\"data\":");
-        // Payloads are JSON text (the input line or the method's JSON.stringify).
-        out.extend_from_slice(&queued.record.data);
-        out.extend_from_slice(b"}\n");
+        Entry {
+            line: Some(queued.record.line),
+            stage: Some(Stage::Put),
+            shard_id: Some(shard),
+            partition_key: Some(&queued.record.key),
+            attempts: Some(queued.attempts),
+            error,
+            ..Entry::default()
+        }
+        // Payloads are JSON text (the input line or the method's result).
+        .with_payload(Payload::Json(&queued.record.data))
+        .write_to(&mut self.dead_pending);
         self.queued -= 1;
         self.queued_bytes -= queued.record.size();
         self.count_dead(shard);
@@ -539,37 +536,47 @@ impl<A: ProducerApi> State<'_, A> {
         }
     }
 
+    /// The first contact with the stream: its shard map, within the connect timeout. A stream
+    /// that cannot be reached (or a stop before it was) is fatal: what is read is dead-lettered
+    /// with the reason.
+    async fn connect(&mut self, stop: &CancellationToken) {
+        let target = Target::of(&self.connector);
+        let (api, stream) = (&self.api, self.connector.stream.as_str());
+        let listed = reach(
+            &target,
+            self.options.common.connect_timeout,
+            stop,
+            || async {
+                match api.open_shards(stream).await {
+                    Ok(shards) if shards.is_empty() => {
+                        Err(ApiError::Transient("the stream lists no open shard".into()))
+                    }
+                    other => other,
+                }
+            },
+        )
+        .await;
+        self.last_refresh = Some(Instant::now());
+        match listed {
+            Ok(Some(shards)) => self.install(shards),
+            Ok(None) => {
+                self.fatal = Some(StreamError::StoppedBeforeReached {
+                    stream: target.stream,
+                })
+            }
+            Err(error) => {
+                warn!(error = %error, "cannot reach the stream");
+                self.fatal = Some(error);
+            }
+        }
+    }
+
     /// Lists the open shards and moves records whose shard has closed to the shard now taking
     /// their keys.
     async fn refresh(&mut self) {
         self.last_refresh = Some(Instant::now());
         match self.api.open_shards(&self.connector.stream).await {
-            Ok(shards) if !shards.is_empty() => {
-                self.request_backoff.reset();
-                let map = ShardMap::new(shards);
-                let changed = map != self.map;
-                self.map = map;
-                self.stale = false;
-                if changed {
-                    info!(shards = ?self.map.ids().collect::<Vec<_>>(), "shard map");
-                }
-                let open: Vec<String> = self.map.ids().map(str::to_owned).collect();
-                let closed: Vec<String> = self
-                    .queues
-                    .keys()
-                    .filter(|id| !open.contains(id))
-                    .cloned()
-                    .collect();
-                let mut moved = std::mem::take(&mut self.orphans);
-                for id in closed {
-                    if let Some(queue) = self.queues.remove(&id) {
-                        moved.extend(queue.records);
-                    }
-                }
-                for queued in moved {
-                    self.enqueue(queued);
-                }
-            }
+            Ok(shards) if !shards.is_empty() => self.install(shards),
             Ok(_) => {
                 let delay = self.request_backoff.next_delay();
                 warn!(
@@ -585,8 +592,37 @@ impl<A: ProducerApi> State<'_, A> {
             }
             Err(error) => {
                 warn!(error = %error, "cannot list shards");
-                self.fatal = Some(fatal_message(&error, &self.connector));
+                self.fatal = Some(Target::of(&self.connector).error(error));
             }
+        }
+    }
+
+    /// A new shard map; queued records of shards that closed move to the shards now taking their
+    /// keys.
+    fn install(&mut self, shards: Vec<ShardRange>) {
+        self.request_backoff.reset();
+        let map = ShardMap::new(shards);
+        let changed = map != self.map;
+        self.map = map;
+        self.stale = false;
+        if changed {
+            info!(shards = ?self.map.ids().collect::<Vec<_>>(), "shard map");
+        }
+        let open: Vec<String> = self.map.ids().map(str::to_owned).collect();
+        let closed: Vec<String> = self
+            .queues
+            .keys()
+            .filter(|id| !open.contains(id))
+            .cloned()
+            .collect();
+        let mut moved = std::mem::take(&mut self.orphans);
+        for id in closed {
+            if let Some(queue) = self.queues.remove(&id) {
+                moved.extend(queue.records);
+            }
+        }
+        for queued in moved {
+            self.enqueue(queued);
         }
     }
 
@@ -724,8 +760,7 @@ impl<A: ProducerApi> State<'_, A> {
                             self.queued -= 1;
                             self.queued_bytes -= queued.record.size();
                             self.summary.sent += 1;
-                            self.stats_sent += 1;
-                            self.stats_bytes += queued.record.size() as u64;
+                            self.stats.add(1, queued.record.size() as u64);
                             self.summary.shards.entry(shard).or_default().sent += 1;
                             ok_shards.push(predicted);
                         }
@@ -759,12 +794,13 @@ impl<A: ProducerApi> State<'_, A> {
             }
             Err(error) => {
                 warn!(error = %error, "PutRecords failed");
-                let message = fatal_message(&error, &self.connector);
+                let error = Target::of(&self.connector).error(error);
+                let message = error.to_string();
                 for (predicted, mut queued) in batch.entries {
                     queued.attempts += 1;
                     self.dead_letter(&predicted, queued, &message);
                 }
-                self.fatal = Some(message);
+                self.fatal = Some(error);
                 return;
             }
         }
@@ -804,34 +840,15 @@ impl<A: ProducerApi> State<'_, A> {
     }
 
     fn maybe_stats(&mut self) {
-        if let Some(every) = self.options.stats_interval {
-            if self.stats_since.elapsed() >= every {
+        if let Some(every) = self.options.common.stats_interval {
+            if self.stats.since().elapsed() >= every {
                 self.print_stats();
             }
         }
     }
 
     fn print_stats(&mut self) {
-        let secs = self.stats_since.elapsed().as_secs_f64().max(0.001);
-        eprintln!(
-            "stats: {:.0} records/s, {:.1} KiB/s sent; {} queued",
-            self.stats_sent as f64 / secs,
-            self.stats_bytes as f64 / secs / 1024.0,
-            self.queued
-        );
-        self.stats_since = Instant::now();
-        self.stats_sent = 0;
-        self.stats_bytes = 0;
-    }
-}
-
-fn fatal_message(error: &ApiError, connector: &Connector) -> String {
-    match error {
-        ApiError::NotFound(_) => format!(
-            "stream {} does not exist in {}",
-            connector.stream,
-            connector.region.code()
-        ),
-        other => other.to_string(),
+        let line = self.stats.take_line();
+        eprintln!("{line} sent; {} queued", self.queued);
     }
 }

@@ -25,6 +25,8 @@ struct FakeState {
     reshard_after: Option<(usize, Vec<ShardRange>)>,
     /// How long each PutRecords takes.
     latency: Duration,
+    /// ListShards fails with this, as a refused connection does.
+    list_error: Option<ApiError>,
 }
 
 #[derive(Clone, Default)]
@@ -50,7 +52,10 @@ impl ProducerApi for Fake {
     async fn open_shards(&self, _stream: &str) -> Result<Vec<ShardRange>, ApiError> {
         let mut state = self.0.lock().unwrap();
         state.list_calls += 1;
-        Ok(state.shards.clone())
+        match &state.list_error {
+            Some(error) => Err(error.clone()),
+            None => Ok(state.shards.clone()),
+        }
     }
 
     async fn put_records(
@@ -126,14 +131,11 @@ fn input(count: usize, pad: usize) -> String {
         .collect()
 }
 
-fn options(name: &str) -> ProduceOptions {
-    let dir = std::env::temp_dir().join(format!(
-        "kc-produce-unit-{name}-{}-{}",
-        std::process::id(),
-        fastrand::u32(..)
-    ));
-    let mut options = ProduceOptions::new(dir.join("dead.ndjson"));
-    options.stats_interval = None;
+/// Options with the state under `state` (a temporary directory, removed when the test ends).
+fn options(state: &tempfile::TempDir) -> ProduceOptions {
+    let mut options = ProduceOptions::new(state.path().to_path_buf());
+    options.common.dead_letter = Some(state.path().join("dead.ndjson"));
+    options.common.stats_interval = None;
     options
 }
 
@@ -171,8 +173,9 @@ fn request_sizes(fake: &Fake) -> Vec<usize> {
 
 #[tokio::test(start_paused = true)]
 async fn batches_hold_500_records_and_5_mib() {
+    let state = tempfile::tempdir().unwrap();
     let fake = fake();
-    let summary = produce(&fake, connector(100_000), options("batch"), &input(1200, 0)).await;
+    let summary = produce(&fake, connector(100_000), options(&state), &input(1200, 0)).await;
     assert_eq!(
         (summary.read, summary.sent, summary.dead_lettered),
         (1200, 1200, 0)
@@ -188,7 +191,7 @@ async fn batches_hold_500_records_and_5_mib() {
     // Two in flight: a request serves one shard (so two can fly together), full but for each
     // shard's last.
     let fake2 = self::fake();
-    let mut two = options("two");
+    let mut two = options(&state);
     two.max_in_flight = 2;
     let summary = produce(&fake2, connector(100_000), two, &input(1200, 0)).await;
     assert_eq!(summary.sent, 1200);
@@ -210,7 +213,7 @@ async fn batches_hold_500_records_and_5_mib() {
     let summary = produce(
         &fake2,
         connector(100_000),
-        options("bytes"),
+        options(&state),
         &input(60, 200_000),
     )
     .await;
@@ -242,13 +245,14 @@ fn quarters() -> Vec<ShardRange> {
 
 #[tokio::test(start_paused = true)]
 async fn requests_go_out_concurrently_one_per_shard_in_order() {
+    let state = tempfile::tempdir().unwrap();
     let fake = fake();
     {
         let mut state = fake.0.lock().unwrap();
         state.shards = quarters();
         state.latency = Duration::from_millis(200);
     }
-    let mut options = options("concurrent");
+    let mut options = options(&state);
     options.max_in_flight = 4;
     let max_in_flight = options.max_in_flight;
     let started = Instant::now();
@@ -308,6 +312,7 @@ async fn requests_go_out_concurrently_one_per_shard_in_order() {
 
 #[tokio::test(start_paused = true)]
 async fn only_failed_entries_are_retried_in_order() {
+    let state = tempfile::tempdir().unwrap();
     let fake = fake();
     // Every fifth record is throttled on its first two attempts.
     fake.0.lock().unwrap().fail = Some(Box::new(|data: &str, attempt| {
@@ -316,7 +321,7 @@ async fn only_failed_entries_are_retried_in_order() {
             .unwrap();
         (n.is_multiple_of(5) && attempt <= 2).then_some("ProvisionedThroughputExceededException")
     }));
-    let summary = produce(&fake, connector(100_000), options("retry"), &input(100, 0)).await;
+    let summary = produce(&fake, connector(100_000), options(&state), &input(100, 0)).await;
     assert_eq!((summary.sent, summary.dead_lettered), (100, 0));
     let state = fake.0.lock().unwrap();
     let total_entries: usize = state.requests.iter().map(|r| r.0.len()).sum();
@@ -336,13 +341,14 @@ async fn only_failed_entries_are_retried_in_order() {
 
 #[tokio::test(start_paused = true)]
 async fn a_record_that_keeps_failing_is_dead_lettered_with_its_reason() {
+    let state = tempfile::tempdir().unwrap();
     let fake = fake();
     fake.0.lock().unwrap().fail = Some(Box::new(|data: &str, _| {
         data.contains("\"n\":7,").then_some("InternalFailure")
     }));
-    let mut options = options("dead");
+    let mut options = options(&state);
     options.max_attempts = 4;
-    let dead_path = options.dead_letter.clone();
+    let dead_path = options.common.dead_letter.clone().unwrap();
     let summary = produce(&fake, connector(100_000), options, &input(20, 0)).await;
     assert_eq!(
         (summary.read, summary.sent, summary.dead_lettered),
@@ -363,18 +369,13 @@ async fn a_record_that_keeps_failing_is_dead_lettered_with_its_reason() {
 
 #[tokio::test(start_paused = true)]
 async fn whole_request_errors_are_retried_with_backoff() {
+    let state = tempfile::tempdir().unwrap();
     let fake = fake();
     fake.0.lock().unwrap().request_errors = vec![
         ApiError::Transient("connection refused".into()),
         ApiError::Throttled("slow down".into()),
     ];
-    let summary = produce(
-        &fake,
-        connector(100_000),
-        options("transient"),
-        &input(50, 0),
-    )
-    .await;
+    let summary = produce(&fake, connector(100_000), options(&state), &input(50, 0)).await;
     assert_eq!((summary.sent, summary.dead_lettered), (50, 0));
     let sizes: Vec<usize> = fake
         .0
@@ -389,11 +390,12 @@ async fn whole_request_errors_are_retried_with_backoff() {
 
 #[tokio::test(start_paused = true)]
 async fn per_shard_rate_holds_on_the_paused_clock() {
+    let state = tempfile::tempdir().unwrap();
     let fake = fake();
     fake.0.lock().unwrap().shards.truncate(1);
     fake.0.lock().unwrap().shards[0].end = u128::MAX;
     let started = Instant::now();
-    let summary = produce(&fake, connector(200), options("rate"), &input(2000, 0)).await;
+    let summary = produce(&fake, connector(200), options(&state), &input(2000, 0)).await;
     let took = started.elapsed();
     assert_eq!(summary.sent, 2000);
     // 2,000 records at 200/s with a burst of 40: 9.8 s.
@@ -416,6 +418,7 @@ async fn per_shard_rate_holds_on_the_paused_clock() {
 
 #[tokio::test(start_paused = true)]
 async fn a_reshard_is_noticed_and_the_map_refreshed() {
+    let state = tempfile::tempdir().unwrap();
     let fake = fake();
     let third = u128::MAX / 3;
     let new = vec![
@@ -437,7 +440,7 @@ async fn a_reshard_is_noticed_and_the_map_refreshed() {
     ];
     fake.0.lock().unwrap().reshard_after = Some((1, new));
     // 100 records/s per shard: several requests, so the change is seen part way.
-    let summary = produce(&fake, connector(100), options("reshard"), &input(400, 0)).await;
+    let summary = produce(&fake, connector(100), options(&state), &input(400, 0)).await;
     assert_eq!(summary.sent, 400);
     let state = fake.0.lock().unwrap();
     assert!(state.list_calls >= 2, "listed again after the reshard");
@@ -450,8 +453,9 @@ async fn a_reshard_is_noticed_and_the_map_refreshed() {
 
 #[tokio::test(start_paused = true)]
 async fn bad_lines_and_methods_end_in_the_dead_letter_with_line_numbers() {
+    let state = tempfile::tempdir().unwrap();
     let fake = fake();
-    let dir = std::env::temp_dir().join(format!("kc-produce-unit-m-{}", fastrand::u32(..)));
+    let dir = state.path().join("methods");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("m.js"),
@@ -460,9 +464,9 @@ async fn bad_lines_and_methods_end_in_the_dead_letter_with_line_numbers() {
     .unwrap();
     let mut connector = connector(100_000);
     connector.data_processing_method_id = Some("m".into());
-    let mut options = options("method");
-    options.methods_dir = Some(dir);
-    let dead_path = options.dead_letter.clone();
+    let mut options = options(&state);
+    options.common.methods_dir = Some(dir);
+    let dead_path = options.common.dead_letter.clone().unwrap();
     let mut text = input(6, 0);
     text.insert_str(0, "not json\n\n");
     let summary = produce(&fake, connector, options, &text).await;
@@ -495,9 +499,10 @@ async fn bad_lines_and_methods_end_in_the_dead_letter_with_line_numbers() {
 
 #[tokio::test(start_paused = true)]
 async fn memory_is_bounded_by_backpressure() {
+    let state = tempfile::tempdir().unwrap();
     // A slow stream (10 records/s) and a long input: the sender never holds more than its bound.
     let fake = fake();
-    let mut options = options("bounded");
+    let mut options = options(&state);
     options.queue_records = 50;
     let text = input(300, 0);
     let fake2 = fake.clone();
@@ -518,4 +523,50 @@ async fn memory_is_bounded_by_backpressure() {
         tokio::join!(produce(&fake, connector(10), options, &text), watch_queue);
     assert_eq!(summary.sent, 300);
     assert!(sent_after_3s < 100, "{sent_after_3s}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_that_cannot_be_reached_at_start_fails_the_run_and_loses_nothing() {
+    let state = tempfile::tempdir().unwrap();
+    let fake = fake();
+    fake.0.lock().unwrap().list_error = Some(ApiError::Transient("connection refused".into()));
+    let mut options = options(&state);
+    options.common.connect_timeout = Duration::from_secs(3);
+    let dead_path = options.common.dead_letter.clone().unwrap();
+    let started = Instant::now();
+    let summary = produce(&fake, connector(100), options, &input(10, 0)).await;
+    assert!(
+        matches!(&summary.error, Some(StreamError::Unreachable { seconds, .. }) if *seconds == 3.0),
+        "{:?}",
+        summary.error
+    );
+    assert!(
+        started.elapsed() <= Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        (summary.read, summary.sent, summary.dead_lettered),
+        (10, 0, 10)
+    );
+    assert!(summary.reconciles());
+    let dead = std::fs::read_to_string(dead_path).unwrap();
+    assert_eq!(dead.lines().count(), 10);
+    assert!(dead.contains("cannot reach stream s"), "{dead}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_empty_input_still_needs_the_stream_reached() {
+    let state = tempfile::tempdir().unwrap();
+    let fake = fake();
+    fake.0.lock().unwrap().list_error = Some(ApiError::NotFound("no such stream".into()));
+    let summary = produce(&fake, connector(100), options(&state), "").await;
+    assert_eq!(
+        summary.error,
+        Some(StreamError::NotFound {
+            stream: "s".into(),
+            region: "us-east-1".into()
+        })
+    );
+    assert_eq!(summary.read, 0);
 }

@@ -160,15 +160,25 @@ impl Drop for Emulator {
     }
 }
 
-/// A fresh scratch directory per test.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "kc-stream-{name}-{}-{}",
-        std::process::id(),
-        fastrand::u32(..)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh scratch directory per test, removed when it is dropped (at the end of the test,
+/// whether it passed or not).
+pub struct Scratch(tempfile::TempDir);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+pub fn scratch(name: &str) -> Scratch {
+    Scratch(
+        tempfile::Builder::new()
+            .prefix(&format!("kc-stream-{name}-"))
+            .tempdir()
+            .unwrap(),
+    )
 }
 
 pub const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";

@@ -4,9 +4,11 @@
 //! into a byte buffer: no `serde_json::Value` per record, payloads that are already compact JSON
 //! are copied as they are, and the arrival time string is cached between records.
 
+use crate::deadletter::{Entry, Payload};
 use crate::kinesis::KinesisRecord;
 use crate::kpl;
 use crate::method::{MethodRunner, Outcome};
+use crate::ndjson::push_str as push_json_string;
 use base64::Engine as _;
 use serde::de::IgnoredAny;
 use std::io::Write as _;
@@ -129,19 +131,23 @@ impl Pipeline {
             }
             Outcome::Drop => counts.filtered += 1,
             Outcome::Failed(error) => {
-                let method_id = method.id().to_owned();
-                write_line_start(
-                    &mut self.dead,
-                    meta,
-                    &mut self.arrival_cache,
-                    arrival_millis,
-                );
-                self.dead.extend_from_slice(b",\"methodId\":");
-                push_json_string(&mut self.dead, &method_id);
-                self.dead.extend_from_slice(b",\"error\":");
-                push_json_string(&mut self.dead, &error);
-                write_data(&mut self.dead, data);
-                self.dead.extend_from_slice(b"}\n");
+                let arrival = cached_arrival(&mut self.arrival_cache, arrival_millis);
+                let payload = match json_payload(data) {
+                    Some(json) => Payload::Json(json),
+                    None => Payload::Base64(data),
+                };
+                Entry {
+                    shard_id: Some(meta.shard_id),
+                    sequence_number: Some(meta.sequence_number),
+                    sub_sequence_number: meta.sub_sequence,
+                    partition_key: Some(meta.partition_key),
+                    arrival: Some(arrival),
+                    method_id: Some(method.id()),
+                    error: &error,
+                    ..Entry::default()
+                }
+                .with_payload(payload)
+                .write_to(&mut self.dead);
                 counts.dead_lettered += 1;
             }
         }
@@ -206,51 +212,35 @@ fn write_line_start(
     out.extend_from_slice(b",\"partitionKey\":");
     push_json_string(out, meta.partition_key);
     out.extend_from_slice(b",\"arrival\":\"");
-    if cache.0 != arrival_millis || cache.1.is_empty() {
-        *cache = (arrival_millis, format_rfc3339_millis(arrival_millis));
-    }
-    out.extend_from_slice(cache.1.as_bytes());
+    out.extend_from_slice(cached_arrival(cache, arrival_millis).as_bytes());
     out.push(b'"');
 }
 
-/// Appends `s` as a JSON string; plain strings (the common case) are copied without escaping.
-pub fn push_json_string(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        let _ = serde_json::to_writer(&mut *out, s);
+/// The arrival time text, formatted once for a run of records that arrived in the same
+/// millisecond.
+fn cached_arrival(cache: &mut (i64, String), arrival_millis: i64) -> &str {
+    if cache.0 != arrival_millis || cache.1.is_empty() {
+        *cache = (arrival_millis, format_rfc3339_millis(arrival_millis));
     }
+    &cache.1
 }
 
-/// `2026-03-01T10:00:00.120Z` from milliseconds since the Unix epoch.
+/// `2026-03-01T10:00:00.120Z` from milliseconds since the Unix epoch (the `time` crate does the
+/// calendar; always three fraction digits). A time outside the years the crate knows (±9999) is
+/// no arrival time; it prints as the epoch.
 pub fn format_rfc3339_millis(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let ms = millis.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
     )
-}
-
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

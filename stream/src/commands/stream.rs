@@ -1,0 +1,139 @@
+//! `consume` and `produce` from the command line: the options (one shared part), the method
+//! checked before anything is read, the run, and the summary.
+
+use super::load_config;
+use super::report::{self, Format};
+use crate::cli::{ConsumeArgs, From, ProduceArgs, StreamArgs};
+use crate::consume::{self, ConsumeOptions, StartFrom};
+use crate::error::{Error, Outcome};
+use crate::method::MethodLimits;
+use crate::produce::{self, ProduceOptions};
+use crate::session::paths::default_state_dir;
+use crate::session::StreamOptions;
+use kinesis_connector::Connector;
+use std::io::Write;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The buffer between the input file (or stdin) and the producer.
+const INPUT_BUFFER: usize = 256 << 10;
+
+impl StreamArgs {
+    fn options(&self) -> StreamOptions {
+        let mut options =
+            StreamOptions::new(self.state_dir.clone().unwrap_or_else(default_state_dir));
+        options.config_path = Some(self.config.clone());
+        options.watch = self.watch;
+        options.endpoint_url = self.connection.endpoint_url.clone();
+        options.connect_timeout = self.connection.connect_timeout;
+        options.methods_dir = self.methods.clone();
+        options.method_limits = MethodLimits {
+            call_timeout: Duration::from_millis(self.method_timeout_ms.max(1)),
+            ..MethodLimits::default()
+        };
+        options.dead_letter = self.dead_letter.clone();
+        options.stats_interval = (!self.stats_interval.is_zero()).then_some(self.stats_interval);
+        options
+    }
+}
+
+/// Fails before anything is read when the method is missing or broken.
+fn check_method(connector: &Connector, options: &StreamOptions) -> Result<(), Error> {
+    if !connector.disabled {
+        options.load_method(connector)?;
+    }
+    Ok(())
+}
+
+pub async fn consume(args: ConsumeArgs, shutdown: CancellationToken) -> Result<Outcome, Error> {
+    let Some(connector) = load_config(&args.common.config)? else {
+        return Ok(Outcome::Invalid);
+    };
+    let mut options = ConsumeOptions::with(args.common.options());
+    options.from = match args.from {
+        From::Oldest => StartFrom::Oldest,
+        From::Latest => StartFrom::Latest,
+    };
+    options.idle_timeout = args.idle_timeout;
+    check_method(&connector, &options.common)?;
+    let stdout = std::io::stdout();
+    let mut output = stdout.lock();
+    let summary = consume::run(connector, options, &mut output, shutdown).await?;
+    output.flush().map_err(Error::Output)?;
+    eprintln!(
+        "consumed {} records: {} written, {} filtered, {} dead-lettered{}",
+        summary.records,
+        summary.written,
+        summary.filtered,
+        summary.dead_lettered,
+        summary
+            .dead_letter_file
+            .map(|p| format!(" (to {})", p.display()))
+            .unwrap_or_default()
+    );
+    Ok(Outcome::Ok)
+}
+
+pub async fn produce(args: ProduceArgs, shutdown: CancellationToken) -> Result<Outcome, Error> {
+    let Some(connector) = load_config(&args.common.config)? else {
+        return Ok(Outcome::Invalid);
+    };
+    if !args.partition_key.is_empty() && !args.partition_key.starts_with('/') {
+        return Err(Error::Usage(
+            "--partition-key must be a JSON pointer such as /destination/object/id".into(),
+        ));
+    }
+    let mut options = ProduceOptions::with(args.common.options());
+    options.partition_key = args.partition_key;
+    options.max_attempts = args.max_attempts.max(1);
+    check_method(&connector, &options.common)?;
+    let summary = if args.input.as_os_str() == "-" {
+        let input = tokio::io::BufReader::with_capacity(INPUT_BUFFER, tokio::io::stdin());
+        produce::run(connector, options, input, shutdown).await?
+    } else {
+        let file = std::fs::File::open(&args.input)
+            .map_err(|source| report::ReadError::new(args.input.display().to_string(), source))?;
+        let input =
+            tokio::io::BufReader::with_capacity(INPUT_BUFFER, tokio::fs::File::from_std(file));
+        produce::run(connector, options, input, shutdown).await?
+    };
+    match args.format {
+        Format::Json => report::print_json(&summary),
+        Format::Human => {
+            eprintln!(
+                "produced: read {}, filtered {}, sent {}, dead-lettered {}{} in {:.1} s ({} PutRecords requests)",
+                summary.read,
+                summary.filtered,
+                summary.sent,
+                summary.dead_lettered,
+                summary
+                    .dead_letter_file
+                    .as_ref()
+                    .map(|p| format!(" (to {})", p.display()))
+                    .unwrap_or_default(),
+                summary.seconds,
+                summary.requests,
+            );
+            if let Some(error) = &summary.error {
+                eprintln!("error: {error}");
+            }
+            for (shard, counts) in &summary.shards {
+                eprintln!(
+                    "  {shard}: sent {}, dead-lettered {}",
+                    counts.sent, counts.dead_lettered
+                );
+            }
+        }
+    }
+    if !summary.reconciles() {
+        eprintln!("error: the counts do not add up (read != sent + filtered + dead-lettered)");
+        return Ok(Outcome::Invalid);
+    }
+    Ok(if summary.error.is_some() {
+        Outcome::StreamFailed
+    } else if summary.dead_lettered > 0 {
+        Outcome::Invalid
+    } else {
+        Outcome::Ok
+    })
+}
