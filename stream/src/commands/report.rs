@@ -64,7 +64,7 @@ pub fn parse_json(input: &Input) -> Result<serde_json::Value, Box<Issue>> {
     serde_json::from_str(&input.text).map_err(|e| {
         Box::new(Issue {
             severity: Severity::Error,
-            code: "input.syntax",
+            code: kinesis_connector::IssueCode::InputSyntax,
             path: String::new(),
             message: format!("The text is not valid JSON: {e}."),
             params: kinesis_connector::Params {
