@@ -53,16 +53,7 @@ pub(crate) fn diff(
         );
     }
     let desired_fields = check_fields(&Node::detached(desired_value), Mode::Saved, &mut issues);
-    let mut result = DiffResult {
-        valid: false,
-        errors: Vec::new(),
-        warnings: Vec::new(),
-        action: DiffAction::None,
-        update: UpdatePayload::default(),
-        create: None,
-        changes: Vec::new(),
-        requests: Vec::new(),
-    };
+    let mut result = empty_result();
     if let (Some(saved_fields), Some(desired)) = (saved_fields, desired_fields) {
         if issues.errors.len() == prior_errors {
             if let (Some(old), Some(new)) = (to_connector(&saved_fields), to_connector(&desired)) {
@@ -361,16 +352,7 @@ fn num(n: u64) -> Option<FieldValue> {
 /// for it: the typed form of `diff(...).changes`, for callers that hold connectors already
 /// (`--watch` in the streaming binary). Secrets are compared, never shown.
 pub fn changes(old: &Connector, new: &Connector) -> Vec<Change> {
-    let mut result = DiffResult {
-        valid: true,
-        errors: Vec::new(),
-        warnings: Vec::new(),
-        action: DiffAction::None,
-        update: UpdatePayload::default(),
-        create: None,
-        changes: Vec::new(),
-        requests: Vec::new(),
-    };
+    let mut result = empty_result();
     compare(old, new, &mut result, &mut Issues::default());
     result.changes
 }
@@ -475,5 +457,19 @@ mod effects_tests {
             !shards.needs_new_session(),
             "resharding is the stream's business, read on as it happens"
         );
+    }
+}
+
+/// A diff that found nothing (yet): no action, no update, no changes.
+fn empty_result() -> DiffResult {
+    DiffResult {
+        valid: false,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        action: DiffAction::None,
+        update: UpdatePayload::default(),
+        create: None,
+        changes: Vec::new(),
+        requests: Vec::new(),
     }
 }
