@@ -411,6 +411,20 @@ impl Effects {
     }
 }
 
+/// A diff that found nothing (yet): no action, no update, no changes.
+fn empty_result() -> DiffResult {
+    DiffResult {
+        valid: false,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        action: DiffAction::None,
+        update: UpdatePayload::default(),
+        create: None,
+        changes: Vec::new(),
+        requests: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod effects_tests {
     use super::Effects;
@@ -457,19 +471,5 @@ mod effects_tests {
             !shards.needs_new_session(),
             "resharding is the stream's business, read on as it happens"
         );
-    }
-}
-
-/// A diff that found nothing (yet): no action, no update, no changes.
-fn empty_result() -> DiffResult {
-    DiffResult {
-        valid: false,
-        errors: Vec::new(),
-        warnings: Vec::new(),
-        action: DiffAction::None,
-        update: UpdatePayload::default(),
-        create: None,
-        changes: Vec::new(),
-        requests: Vec::new(),
     }
 }
