@@ -2,6 +2,7 @@
 #   make build    the npm package (pkg/, from the Rust core compiled to wasm) and the native binary
 #   make test     every test: Rust (core + stream, with the Kinesis emulator), Node, browser
 #   make bench    benchmarks, printed side by side with the reference tools
+#   make fuzz     each cargo-fuzz target for FUZZ_SECONDS (default 60) on nightly; crashes stop it
 #   make demo     build, validate examples, stream sample data through the local emulator, serve the console
 #   make console  serve the admin console on 127.0.0.1:$PORT (default 8080)
 #   make types    regenerate pkg/types.d.ts from the Rust types
@@ -10,7 +11,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 CARGO ?= cargo
 
-.PHONY: setup build wasm native types test test-rust test-js lint bench demo clean
+.PHONY: setup build wasm native types test test-rust test-js lint bench demo fuzz clean
 
 # System packages (Debian) and node_modules; quick when everything is there.
 setup:
@@ -44,6 +45,10 @@ test: setup build lint test-rust test-js console-test stream-test
 bench: setup build
 	node bench/js/bench.mjs
 	$(MAKE) --no-print-directory stream-bench
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 demo: setup build
 	scripts/demo.sh

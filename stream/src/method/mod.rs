@@ -294,6 +294,30 @@ mod tests {
     }
 
     #[test]
+    fn endless_allocation_hits_the_memory_limit() {
+        // A long time limit, so only the heap limit can stop it.
+        let limits = MethodLimits {
+            call_timeout: Duration::from_secs(30),
+            memory_bytes: 8 << 20,
+            ..MethodLimits::default()
+        };
+        let mut m = MethodRunner::from_source(
+            "m",
+            "function preprocessor(v) { if (!v) return 1; var a = []; for (;;) a.push('x'.repeat(4096) + a.length); }",
+            limits,
+        )
+        .expect("loads");
+        let started = Instant::now();
+        match m.run_json(b"true") {
+            Outcome::Failed(message) => assert!(message.contains("memory"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "stopped by the time limit");
+        // The engine goes on after the failure.
+        assert_eq!(m.run_json(b"false"), Outcome::Keep("1".into()));
+    }
+
+    #[test]
     fn no_io_globals() {
         let mut m = runner(
             "function preprocessor(v) { return [typeof require, typeof std, typeof os, typeof fetch, typeof process, typeof XMLHttpRequest]; }",
