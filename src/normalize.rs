@@ -122,6 +122,21 @@ fn normalize_field(
     changes: &mut Vec<NormalizeChange>,
 ) -> Option<Json<'static>> {
     let name = field.name();
+    let integer_field = matches!(
+        field,
+        Field::Shards | Field::MaxRecordsPerShardPerSecond | Field::MaxBytesPerShardPerSecond
+    );
+    if let (true, Json::Number(text)) = (integer_field, value) {
+        // `1e3`, `1000.0`, `-0`: the integer written plainly, so every JSON reader (some parse
+        // decimals to the nearest double only roughly) gets the same whole number back.
+        if let Integer::Safe(n) = integer_value(text) {
+            let plain = n.to_string();
+            if plain != **text {
+                changes.push(change(name, "wrote the number as a plain integer"));
+            }
+            return Some(Json::Number(Cow::Owned(plain)));
+        }
+    }
     let Json::String(s) = value else {
         if field == Field::Credentials {
             if let Json::Object(members) = value {
@@ -204,4 +219,36 @@ fn normalize_credentials(members: &[Member], changes: &mut Vec<NormalizeChange>)
         });
     }
     Json::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::normalize_create;
+
+    #[test]
+    fn whole_numbers_are_written_plainly() {
+        let text = r#"{"shards": 1e1, "maxRecordsPerShardPerSecond": 1000.0,
+                       "maxBytesPerShardPerSecond": 9007199254740991.0}"#;
+        let input: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        let out = normalize_create(&input);
+        let value = serde_json::to_string(&out.value).unwrap_or_default();
+        assert!(value.contains(r#""shards":10,"#), "{value}");
+        assert!(
+            value.contains(r#""maxRecordsPerShardPerSecond":1000,"#),
+            "{value}"
+        );
+        assert!(
+            value.contains(r#""maxBytesPerShardPerSecond":9007199254740991,"#),
+            "{value}"
+        );
+        let paths: Vec<&str> = out.changes.iter().map(|c| c.path.as_str()).collect();
+        assert!(paths.contains(&"/maxRecordsPerShardPerSecond"), "{paths:?}");
+        // Plain integers are left alone.
+        let again = normalize_create(&serde_json::to_value(&out.value).unwrap_or_default());
+        assert!(
+            again.changes.iter().all(|c| c.path != "/shards"),
+            "{:?}",
+            again.changes
+        );
+    }
 }

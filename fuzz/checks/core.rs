@@ -11,28 +11,61 @@ use serde_json::Value;
 
 fn issue_ok(issue: &Issue, what: &str) {
     let p = &issue.path;
-    assert!(p.is_empty() || p.starts_with('/'), "{what}: bad pointer {p:?}");
-    assert!(!issue.message.is_empty(), "{what}: empty message for {}", issue.code);
-    assert_eq!(issue.severity, issue.code.severity(), "{what}: {}", issue.code);
+    assert!(
+        p.is_empty() || p.starts_with('/'),
+        "{what}: bad pointer {p:?}"
+    );
+    assert!(
+        !issue.message.is_empty(),
+        "{what}: empty message for {}",
+        issue.code
+    );
+    assert_eq!(
+        issue.severity,
+        issue.code.severity(),
+        "{what}: {}",
+        issue.code
+    );
     assert!(
         !issue.code.as_str().starts_with("input.internal"),
         "{what}: internal issue {}",
         issue.message
     );
     let shown = format!("{} {:?}", issue.message, issue.params);
-    assert!(!shown.contains(CANARY), "{what}: the secret is echoed: {shown}");
+    assert!(
+        !shown.contains(CANARY),
+        "{what}: the secret is echoed: {shown}"
+    );
 }
 
 fn result_ok<T>(r: &ValidationResult<T>, what: &str) {
-    assert_eq!(r.valid, r.errors.is_empty(), "{what}: valid disagrees with errors");
-    assert_eq!(r.valid, r.value.is_some(), "{what}: valid disagrees with value");
+    assert_eq!(
+        r.valid,
+        r.errors.is_empty(),
+        "{what}: valid disagrees with errors"
+    );
+    assert_eq!(
+        r.valid,
+        r.value.is_some(),
+        "{what}: valid disagrees with value"
+    );
     for i in &r.errors {
         issue_ok(i, what);
-        assert_eq!(i.severity, Severity::Error, "{what}: {} among errors", i.code);
+        assert_eq!(
+            i.severity,
+            Severity::Error,
+            "{what}: {} among errors",
+            i.code
+        );
     }
     for i in &r.warnings {
         issue_ok(i, what);
-        assert_eq!(i.severity, Severity::Warning, "{what}: {} among warnings", i.code);
+        assert_eq!(
+            i.severity,
+            Severity::Warning,
+            "{what}: {} among warnings",
+            i.code
+        );
     }
 }
 
@@ -55,7 +88,10 @@ pub fn text(data: &[u8]) {
     for issue in create.errors.iter().chain(&update.errors) {
         if let Some((line, column)) = locate(&text, &issue.path) {
             assert!(line >= 1 && column >= 1, "locate gave {line}:{column}");
-            assert!(line <= text.split('\n').count(), "locate past the end: line {line}");
+            assert!(
+                line <= text.split('\n').count(),
+                "locate past the end: line {line}"
+            );
         }
     }
     // Text the validator accepts is JSON: the same document as a value must agree.
@@ -63,20 +99,39 @@ pub fn text(data: &[u8]) {
         let by_value = validate_create(&value, &ctx);
         result_ok(&by_value, "validate_create (from text)");
         if create.valid {
-            assert!(by_value.valid, "text valid, value invalid: {:?}", codes(&by_value));
+            assert!(
+                by_value.valid,
+                "text valid, value invalid: {:?}",
+                codes(&by_value)
+            );
             assert_eq!(create.value, by_value.value, "text and value disagree");
         }
     } else {
-        assert!(!create.valid, "validate_create_json accepted what serde_json rejects");
+        assert!(
+            !create.valid,
+            "validate_create_json accepted what serde_json rejects"
+        );
     }
 }
 
 /// Structured values through every function of the API.
 pub fn values(data: &[u8]) {
     let mut g = Gen::new(data);
-    let a = if g.below(3) == 0 { g.value(0) } else { g.connector(0) };
-    let b = if g.below(3) == 0 { g.value(0) } else { g.connector(0) };
-    let raw_context = if g.below(2) == 0 { g.value(1) } else { Value::Null };
+    let a = if g.below(3) == 0 {
+        g.value(0)
+    } else {
+        g.connector(0)
+    };
+    let b = if g.below(3) == 0 {
+        g.value(0)
+    } else {
+        g.connector(0)
+    };
+    let raw_context = if g.below(2) == 0 {
+        g.value(1)
+    } else {
+        Value::Null
+    };
     let ctx = Context::default();
 
     let create = validate_create(&a, &ctx);
@@ -101,12 +156,25 @@ pub fn values(data: &[u8]) {
         current: Some(a.clone()),
         ..Context::default()
     };
-    result_ok(&validate_update(&b, &with_current), "validate_update with current");
+    result_ok(
+        &validate_update(&b, &with_current),
+        "validate_update with current",
+    );
 
-    for (n, what) in [(normalize_create(&a), "normalize_create"), (normalize_update(&b), "normalize_update")] {
+    for (n, what) in [
+        (normalize_create(&a), "normalize_create"),
+        (normalize_update(&b), "normalize_update"),
+    ] {
         for change in &n.changes {
-            assert!(change.path.is_empty() || change.path.starts_with('/'), "{what}: {change:?}");
-            assert!(!change.message.contains(CANARY), "{what}: secret in {}", change.message);
+            assert!(
+                change.path.is_empty() || change.path.starts_with('/'),
+                "{what}: {change:?}"
+            );
+            assert!(
+                !change.message.contains(CANARY),
+                "{what}: secret in {}",
+                change.message
+            );
         }
     }
     if let Some(connector) = &create.value {
@@ -114,25 +182,51 @@ pub fn values(data: &[u8]) {
         let once = normalize_create(&a);
         let value = serde_json::to_value(&once.value).unwrap_or_default();
         let twice = normalize_create(&value);
-        assert!(twice.changes.is_empty(), "normalize not idempotent: {:?}", twice.changes);
+        assert!(
+            twice.changes.is_empty(),
+            "normalize not idempotent: {:?}",
+            twice.changes
+        );
         let again = validate_create(&value, &ctx);
-        assert!(again.valid, "normalized connector invalid: {:?}", codes(&again));
-        assert_eq!(again.value.as_ref(), Some(connector), "normalizing changed the meaning");
+        assert!(
+            again.valid,
+            "normalized connector invalid: {:?}",
+            codes(&again)
+        );
+        assert_eq!(
+            again.value.as_ref(),
+            Some(connector),
+            "normalizing changed the meaning"
+        );
         // A connector compared with itself needs nothing.
         let same = diff(&a, &a);
         assert!(same.valid, "diff(a, a) invalid: {:?}", same.errors);
-        assert!(same.changes.is_empty(), "diff(a, a) changed: {:?}", same.changes);
+        assert!(
+            same.changes.is_empty(),
+            "diff(a, a) changed: {:?}",
+            same.changes
+        );
         assert_eq!(same.action, DiffAction::None, "diff(a, a) action");
     }
 
-    for (d, what) in [(diff(&a, &b), "diff"), (diff_in(&a, &b, &raw_context), "diff_in")] {
-        assert_eq!(d.valid, d.errors.is_empty(), "{what}: valid disagrees with errors");
+    for (d, what) in [
+        (diff(&a, &b), "diff"),
+        (diff_in(&a, &b, &raw_context), "diff_in"),
+    ] {
+        assert_eq!(
+            d.valid,
+            d.errors.is_empty(),
+            "{what}: valid disagrees with errors"
+        );
         for i in d.errors.iter().chain(&d.warnings) {
             issue_ok(i, what);
         }
         for c in &d.changes {
             let shown = format!("{c:?}");
-            assert!(!shown.contains(CANARY), "{what}: secret in a change: {shown}");
+            assert!(
+                !shown.contains(CANARY),
+                "{what}: secret in a change: {shown}"
+            );
         }
     }
 
@@ -141,7 +235,11 @@ pub fn values(data: &[u8]) {
     if let Some(merged) = &applied.value {
         let value = serde_json::to_value(merged).unwrap_or_default();
         let check = validate_create(&value, &ctx);
-        assert!(check.valid, "apply_update gave an invalid connector: {:?}", codes(&check));
+        assert!(
+            check.valid,
+            "apply_update gave an invalid connector: {:?}",
+            codes(&check)
+        );
     }
 }
 

@@ -8,23 +8,85 @@ use serde_json::{json, Map, Number, Value};
 pub const CANARY: &str = "CANARY-7f3c9-do-not-echo";
 
 const KEYS: &[&str] = &[
-    "type", "id", "credentials", "user", "password", "region", "stream", "shards",
-    "maxRecordsPerShardPerSecond", "maxBytesPerShardPerSecond", "dataProcessingMethodId",
-    "disabled", "current", "existingIds", "methods", "__proto__", "constructor", "", "Region",
-    "shard", "maxRecordsPerSecond",
+    "type",
+    "id",
+    "credentials",
+    "user",
+    "password",
+    "region",
+    "stream",
+    "shards",
+    "maxRecordsPerShardPerSecond",
+    "maxBytesPerShardPerSecond",
+    "dataProcessingMethodId",
+    "disabled",
+    "current",
+    "existingIds",
+    "methods",
+    "__proto__",
+    "constructor",
+    "",
+    "Region",
+    "shard",
+    "maxRecordsPerSecond",
 ];
 
 const STRINGS: &[&str] = &[
-    "aws-kinesis", "dc.kinesis.1", "dc.kinesis.2", "us-west-2", "us-west2", "US-WEST-2",
-    " us-west-2 ", "eu-central-1", "cn-north-1", "", " ", "test", "stream name", "AKIAIOSFODNN7EXAMPLE",
-    "m.1", "\u{0}", "é", "\u{1F600}", "\u{FEFF}", "true", "1", "null", "aws_kinesis",
-    "a-b_c.d", "..", "/", "~0~1",
+    "aws-kinesis",
+    "dc.kinesis.1",
+    "dc.kinesis.2",
+    "us-west-2",
+    "us-west2",
+    "US-WEST-2",
+    " us-west-2 ",
+    "eu-central-1",
+    "cn-north-1",
+    "",
+    " ",
+    "test",
+    "stream name",
+    "AKIAIOSFODNN7EXAMPLE",
+    "m.1",
+    "\u{0}",
+    "é",
+    "\u{1F600}",
+    "\u{FEFF}",
+    "true",
+    "1",
+    "null",
+    "aws_kinesis",
+    "a-b_c.d",
+    "..",
+    "/",
+    "~0~1",
 ];
 
 const NUMBERS: &[f64] = &[
-    0.0, -0.0, 1.0, -1.0, 0.5, 1.5, 2.0, 10.0, 500.0, 1000.0, 1001.0, 1024.0, 1e3, 1e6, 1048576.0,
-    1048577.0, 4294967295.0, 4294967296.0, 9007199254740991.0, 9007199254740993.0, 1.8e19, 1e308,
-    -1e308, 5e-324, 0.1,
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    1.5,
+    2.0,
+    10.0,
+    500.0,
+    1000.0,
+    1001.0,
+    1024.0,
+    1e3,
+    1e6,
+    1048576.0,
+    1048577.0,
+    4294967295.0,
+    4294967296.0,
+    9007199254740991.0,
+    9007199254740993.0,
+    1.8e19,
+    1e308,
+    -1e308,
+    5e-324,
+    0.1,
 ];
 
 pub struct Gen<'a> {
@@ -53,7 +115,9 @@ impl<'a> Gen<'a> {
 
     /// Raw bytes of a length chosen by the input (at most `max`).
     pub fn bytes(&mut self, max: usize) -> &'a [u8] {
-        let len = self.below(max + 1).min(self.data.len().saturating_sub(self.pos));
+        let len = self
+            .below(max + 1)
+            .min(self.data.len().saturating_sub(self.pos));
         let start = self.pos.min(self.data.len());
         self.pos += len;
         &self.data[start..start + len]

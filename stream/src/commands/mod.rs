@@ -34,7 +34,7 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> Result<Outcome, Error
             desired,
             format,
         } => diff(&saved, &desired, format),
-        Command::Schema { kind } => Ok(schema(kind)),
+        Command::Schema { kind } => schema(kind),
         Command::Test {
             config,
             connection,

@@ -7,9 +7,9 @@ use crate::error::{Error, Outcome};
 use kinesis_connector::Context;
 use std::path::Path;
 
-pub fn schema(kind: SchemaKind) -> Outcome {
-    println!("{}", kind.text().trim_end());
-    Outcome::Ok
+pub fn schema(kind: SchemaKind) -> Result<Outcome, Error> {
+    report::out(format_args!("{}", kind.text().trim_end()))?;
+    Ok(Outcome::Ok)
 }
 
 pub fn validate(args: ValidateArgs) -> Result<Outcome, Error> {
@@ -21,13 +21,19 @@ pub fn validate(args: ValidateArgs) -> Result<Outcome, Error> {
         methods,
         format,
     } = args;
-    let input = report::read_input(&file)?;
+    let input = match report::read_document(&file, format)? {
+        Ok(input) => input,
+        Err(outcome) => return Ok(outcome),
+    };
     let current = match current {
         Some(path) => {
-            let saved = report::read_input(&path)?;
+            let saved = match report::read_document(&path, format)? {
+                Ok(input) => input,
+                Err(outcome) => return Ok(outcome),
+            };
             match report::parse_json(&saved) {
                 Ok(value) => Some(value),
-                Err(issue) => return Ok(report::report_syntax(&saved, issue, format)),
+                Err(issue) => return report::report_syntax(&saved, issue, format),
             }
         }
         None => None,
@@ -41,13 +47,13 @@ pub fn validate(args: ValidateArgs) -> Result<Outcome, Error> {
     let (valid, errors, warnings) = if update {
         let r = kinesis_connector::validate_update_json(&input.text, &context);
         if format == Format::Json {
-            report::print_json(&r);
+            report::print_json(&r)?;
         }
         (r.valid, r.errors, r.warnings)
     } else {
         let r = kinesis_connector::validate_create_json(&input.text, &context);
         if format == Format::Json {
-            report::print_json(&r);
+            report::print_json(&r)?;
         }
         (r.valid, r.errors, r.warnings)
     };
@@ -65,10 +71,13 @@ pub fn validate(args: ValidateArgs) -> Result<Outcome, Error> {
 }
 
 pub fn normalize(file: &Path, update: bool, format: Format) -> Result<Outcome, Error> {
-    let input = report::read_input(file)?;
+    let input = match report::read_document(file, format)? {
+        Ok(input) => input,
+        Err(outcome) => return Ok(outcome),
+    };
     let value = match report::parse_json(&input) {
         Ok(value) => value,
-        Err(issue) => return Ok(report::report_syntax(&input, issue, format)),
+        Err(issue) => return report::report_syntax(&input, issue, format),
     };
     let result = if update {
         kinesis_connector::normalize_update(&value)
@@ -76,9 +85,9 @@ pub fn normalize(file: &Path, update: bool, format: Format) -> Result<Outcome, E
         kinesis_connector::normalize_create(&value)
     };
     match format {
-        Format::Json => report::print_json(&result),
+        Format::Json => report::print_json(&result)?,
         Format::Human => {
-            report::print_json(&result.value);
+            report::print_json(&result.value)?;
             for change in &result.changes {
                 eprintln!(
                     "{}: {} {}",
@@ -97,45 +106,51 @@ pub fn normalize(file: &Path, update: bool, format: Format) -> Result<Outcome, E
 }
 
 pub fn diff(saved: &Path, desired: &Path, format: Format) -> Result<Outcome, Error> {
-    let saved_input = report::read_input(saved)?;
-    let desired_input = report::read_input(desired)?;
+    let saved_input = match report::read_document(saved, format)? {
+        Ok(input) => input,
+        Err(outcome) => return Ok(outcome),
+    };
+    let desired_input = match report::read_document(desired, format)? {
+        Ok(input) => input,
+        Err(outcome) => return Ok(outcome),
+    };
     let saved = match report::parse_json(&saved_input) {
         Ok(value) => value,
-        Err(issue) => return Ok(report::report_syntax(&saved_input, issue, format)),
+        Err(issue) => return report::report_syntax(&saved_input, issue, format),
     };
     let desired = match report::parse_json(&desired_input) {
         Ok(value) => value,
-        Err(issue) => return Ok(report::report_syntax(&desired_input, issue, format)),
+        Err(issue) => return report::report_syntax(&desired_input, issue, format),
     };
     let result = kinesis_connector::diff(&saved, &desired);
     match format {
-        Format::Json => report::print_json(&result),
+        Format::Json => report::print_json(&result)?,
         Format::Human => {
             report::print_issues(None, &result.errors, &result.warnings);
             let action = wire(&result.action);
-            println!("action: {}", action.as_str().unwrap_or("?"));
+            report::out(format_args!("action: {}", action.as_str().unwrap_or("?")))?;
             for change in &result.changes {
                 let effect = wire(&change.effect);
                 let show = |v: &Option<kinesis_connector::FieldValue>| match v {
                     Some(v) => serde_json::to_string(v).unwrap_or_default(),
                     None => "-".to_owned(),
                 };
-                println!(
+                report::out(format_args!(
                     "  {} {}: {} -> {} ({})",
                     change.path,
                     wire(&change.kind).as_str().unwrap_or("?"),
                     show(&change.before),
                     show(&change.after),
                     effect.get("kind").and_then(|k| k.as_str()).unwrap_or("?")
-                );
+                ))?;
             }
             if !result.update.is_empty() {
-                println!("update:");
-                report::print_json(&result.update);
+                report::out(format_args!("update:"))?;
+                report::print_json(&result.update)?;
             }
             if let Some(create) = &result.create {
-                println!("create:");
-                report::print_json(create);
+                report::out(format_args!("create:"))?;
+                report::print_json(create)?;
             }
         }
     }

@@ -4,8 +4,10 @@
 
 pub use crate::input::{read_input, Input, ReadError};
 
-use crate::error::Outcome;
-use kinesis_connector::{Issue, Severity};
+use crate::error::{Error, Outcome};
+use kinesis_connector::{Issue, IssueCode, Params, Severity};
+use std::io::Write;
+use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
@@ -51,10 +53,46 @@ pub fn format_issue(input: Option<&Input>, issue: &Issue) -> String {
 }
 
 /// Prints a JSON result to stdout (pretty, one trailing newline).
-pub fn print_json<T: serde::Serialize>(value: &T) {
-    match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
-        Err(e) => eprintln!("error: cannot serialize the result: {e}"),
+pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Error> {
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| Error::Output(std::io::Error::other(e)))?;
+    out(format_args!("{text}"))
+}
+
+/// One line to stdout. A closed or failing stdout (`| head`, a full disk) is an error the
+/// command returns, never a panic.
+pub fn out(line: std::fmt::Arguments<'_>) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_fmt(line)
+        .and_then(|()| stdout.write_all(b"\n"))
+        .map_err(Error::Output)
+}
+
+/// Reads a JSON document for the offline commands: text that is not UTF-8 is reported as the
+/// `input.syntax` issue it is (with the byte offset), in the chosen format, and is `Err`.
+pub fn read_document(path: &Path, format: Format) -> Result<Result<Input, Outcome>, Error> {
+    match read_input(path) {
+        Ok(input) => Ok(Ok(input)),
+        Err(ReadError::Utf8 { name, fault }) => {
+            let issue = Box::new(Issue {
+                severity: Severity::Error,
+                code: IssueCode::InputSyntax,
+                path: String::new(),
+                message: format!("The text is not valid JSON: it is {fault}."),
+                params: Params {
+                    line: Some(fault.line as u64),
+                    column: Some(fault.column as u64),
+                    ..Params::default()
+                },
+            });
+            let input = Input {
+                name,
+                text: String::new(),
+            };
+            report_syntax(&input, issue, format).map(Err)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -64,25 +102,25 @@ pub fn parse_json(input: &Input) -> Result<serde_json::Value, Box<Issue>> {
     serde_json::from_str(&input.text).map_err(|e| {
         Box::new(Issue {
             severity: Severity::Error,
-            code: kinesis_connector::IssueCode::InputSyntax,
+            code: IssueCode::InputSyntax,
             path: String::new(),
             message: format!("The text is not valid JSON: {e}."),
-            params: kinesis_connector::Params {
+            params: Params {
                 line: Some(e.line() as u64),
                 column: Some(e.column() as u64),
-                ..kinesis_connector::Params::default()
+                ..Params::default()
             },
         })
     })
 }
 
 /// Reports an input that is not JSON, in either format.
-pub fn report_syntax(input: &Input, issue: Box<Issue>, format: Format) -> Outcome {
+pub fn report_syntax(input: &Input, issue: Box<Issue>, format: Format) -> Result<Outcome, Error> {
     match format {
         Format::Human => print_issues(Some(input), std::slice::from_ref(&issue), &[]),
         Format::Json => {
-            print_json(&serde_json::json!({ "valid": false, "errors": [issue], "warnings": [] }))
+            print_json(&serde_json::json!({ "valid": false, "errors": [issue], "warnings": [] }))?
         }
     }
-    Outcome::Invalid
+    Ok(Outcome::Invalid)
 }

@@ -98,7 +98,7 @@ pub async fn produce(args: ProduceArgs, shutdown: CancellationToken) -> Result<O
         produce::run(connector, options, input, shutdown).await?
     };
     match args.format {
-        Format::Json => report::print_json(&summary),
+        Format::Json => report::print_json(&summary)?,
         Format::Human => {
             eprintln!(
                 "produced: read {}, filtered {}, sent {}, dead-lettered {}{} in {:.1} s ({} PutRecords requests)",

@@ -111,19 +111,24 @@ pub async fn test(
     }
     report.ok = report.checks.iter().all(|c| c.status != Status::Fail);
     match format {
-        Format::Json => report::print_json(&report),
+        Format::Json => report::print_json(&report)?,
         Format::Human => {
             for c in &report.checks {
-                println!("{:<8} {:<12} {}", c.status.as_str(), c.check, c.message);
+                report::out(format_args!(
+                    "{:<8} {:<12} {}",
+                    c.status.as_str(),
+                    c.check,
+                    c.message
+                ))?;
             }
-            println!(
+            report::out(format_args!(
                 "{}",
                 if report.ok {
                     "test passed"
                 } else {
                     "test failed"
                 }
-            );
+            ))?;
         }
     }
     Ok(if report.ok {

@@ -312,7 +312,10 @@ mod tests {
             Outcome::Failed(message) => assert!(message.contains("memory"), "{message}"),
             other => panic!("{other:?}"),
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "stopped by the time limit");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "stopped by the time limit"
+        );
         // The engine goes on after the failure.
         assert_eq!(m.run_json(b"false"), Outcome::Keep("1".into()));
     }
