@@ -209,6 +209,11 @@ impl MethodRunner {
                 "method timed out after {} ms ({message})",
                 self.limits.call_timeout.as_millis()
             )),
+            // QuickJS cannot build an error object once the heap is full: what is thrown is null.
+            Outcome::Failed(message) if message == "threw null" => Outcome::Failed(format!(
+                "method ran out of memory (its limit is {} MiB), or threw null",
+                self.limits.memory_bytes >> 20
+            )),
             other => other,
         }
     }
