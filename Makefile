@@ -44,6 +44,7 @@ test: setup build lint test-rust test-js console-test stream-test
 
 bench: setup build
 	node bench/js/bench.mjs
+	python3 bench/hostile-memory.py target/release/kinesis-connector || echo 'bench: hostile-memory FAILED'
 	$(MAKE) --no-print-directory stream-bench
 
 FUZZ_SECONDS ?= 60
