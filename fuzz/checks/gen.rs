@@ -105,10 +105,6 @@ impl<'a> Gen<'a> {
         b
     }
 
-    pub fn exhausted(&self) -> bool {
-        self.pos >= self.data.len()
-    }
-
     pub fn below(&mut self, n: usize) -> usize {
         usize::from(self.byte()) % n.max(1)
     }
