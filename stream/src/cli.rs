@@ -135,6 +135,11 @@ pub struct StreamArgs {
     /// Seconds between the stats lines on stderr (0: none).
     #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = seconds)]
     pub stats_interval: Duration,
+    /// When the checkpoint file (consume) or the input's progress record (produce) is corrupt,
+    /// move it aside and start without it (consume: at --from; produce: at the first line)
+    /// instead of exiting 1.
+    #[arg(long)]
+    pub discard_corrupt_state: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

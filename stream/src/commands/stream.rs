@@ -33,6 +33,7 @@ impl StreamArgs {
         };
         options.dead_letter = self.dead_letter.clone();
         options.stats_interval = (!self.stats_interval.is_zero()).then_some(self.stats_interval);
+        options.discard_corrupt_state = self.discard_corrupt_state;
         options
     }
 }
