@@ -171,6 +171,10 @@ pub struct ProduceArgs {
     /// JSON pointer to the partition key in each value (falls back to /feedId).
     #[arg(long, value_name = "POINTER", default_value = DEFAULT_PARTITION_KEY)]
     pub partition_key: String,
+    /// With --input FILE: ignore the file's progress record (kept so that a restart after a
+    /// crash continues after the last line done) and send the file from its first line.
+    #[arg(long)]
+    pub restart_input: bool,
     /// PutRecords attempts per record before it goes to the dead-letter file.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_attempts: u32,

@@ -259,6 +259,8 @@ pub fn produce_at(
         .arg(endpoint)
         .arg("--dead-letter")
         .arg(dir.join("dead.ndjson"))
+        .arg("--state-dir")
+        .arg(dir.join("state"))
         .args(["--stats-interval", "0", "--format", "json"])
         .args(extra);
     cmd
