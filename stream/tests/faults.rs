@@ -64,7 +64,11 @@ fn produce_through_every_fault_loses_nothing_and_the_counts_reconcile_exactly() 
         &input,
         &["--max-attempts", "40"],
     );
-    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let output = wait_with_limit(child, LIMIT);
     let s = summary(&output);
     assert!(
@@ -151,7 +155,11 @@ fn a_drain_through_every_fault_reads_every_record_before_it_exits_0() {
         .arg("--state-dir")
         .arg(dir.join("state"))
         .args(["--stats-interval", "0", "--idle-timeout", "2"]);
-    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let output = wait_with_limit(child, LIMIT);
     assert!(
         output.status.success(),
@@ -167,9 +175,7 @@ fn a_drain_through_every_fault_reads_every_record_before_it_exits_0() {
     );
     proxy.assert_injected(
         "GetRecords",
-        &[
-            "throttle", "slow", "500", "503", "drop", "limit", "reset",
-        ],
+        &["throttle", "slow", "500", "503", "drop", "limit", "reset"],
     );
     proxy.assert_injected("GetShardIterator", &["limit", "500"]);
     // The checkpoints cover everything: a second drain reads nothing again.
@@ -238,9 +244,15 @@ fn consume_with_the_emulator_killed_and_restarted_reads_every_record() {
     let mut seen = ns(&out);
     seen.sort_unstable();
     seen.dedup();
-    assert_eq!(seen, (0..total as u64).collect::<Vec<u64>>(), "none missing");
+    assert_eq!(
+        seen,
+        (0..total as u64).collect::<Vec<u64>>(),
+        "none missing"
+    );
     assert!(
-        proxy.faults().contains_key(&("GetRecords".into(), "upstream-error".into()))
+        proxy
+            .faults()
+            .contains_key(&("GetRecords".into(), "upstream-error".into()))
             || stderr.contains("retrying"),
         "the outage was seen: {stderr}"
     );
@@ -279,7 +291,11 @@ fn a_corrupt_checkpoint_file_stops_consume_at_once_naming_the_file() {
     assert!(stderr.contains("corrupt"), "{stderr}");
     assert!(stderr.contains("--discard-corrupt-state"), "{stderr}");
     assert!(output.stdout.is_empty(), "nothing read");
-    assert_eq!(std::fs::read(&file).unwrap(), &good[..good.len() / 2], "left as it was");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        &good[..good.len() / 2],
+        "left as it was"
+    );
 
     // Asked for: the file is moved aside and the stream is read again from the oldest record.
     let output = run(consume(
@@ -334,7 +350,10 @@ fn a_corrupt_produce_progress_record_stops_produce_before_sending() {
     assert!(output.status.success());
     assert_eq!(summary(&output)["read"], 20);
     assert_eq!(emulator.dump("progress").len(), 20);
-    assert!(!record.exists(), "moved aside, then the finished run left no record");
+    assert!(
+        !record.exists(),
+        "moved aside, then the finished run left no record"
+    );
 }
 
 /// A small tmpfs, unmounted when dropped.
@@ -419,7 +438,11 @@ fn a_full_disk_under_the_checkpoints_is_a_clear_error_and_the_old_checkpoint_sta
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&file.display().to_string()), "{stderr}");
     assert!(stderr.contains("No space left on device"), "{stderr}");
-    assert_eq!(std::fs::read(&file).unwrap(), saved, "the old checkpoint, whole");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        saved,
+        "the old checkpoint, whole"
+    );
     let leftovers: Vec<String> = std::fs::read_dir(state.join("dc.test"))
         .unwrap()
         .flatten()

@@ -489,7 +489,9 @@ pub fn wait_with_limit(child: Child, limit: Duration) -> Output {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
         true
     });
     let output = child.wait_with_output().unwrap();
