@@ -9,7 +9,8 @@
 //! `kill -9` therefore costs at most the lines read but not yet done (in the queues or in flight)
 //! plus those done in the last `SAVE_INTERVAL`, sent again as duplicates; never a loss.
 //! Records dead-lettered because the stream failed or the run was stopped are not done: a
-//! restart sends them again.
+//! restart sends them again. Reading pauses while `MAX_OPEN_LINES` lines are past the mark, so
+//! a line stuck in retries bounds what a crash sends again.
 
 use crate::checkpoint::{CheckpointError, ProduceProgress, ProgressStore};
 use md5::{Digest, Md5};
@@ -24,6 +25,11 @@ use tracing::warn;
 
 /// The progress record is saved at most this often while it moves.
 pub const SAVE_INTERVAL: Duration = Duration::from_millis(100);
+/// At most this many lines are read past the mark: a line that keeps failing (retried with
+/// backoff) holds the mark, and without a bound everything sent meanwhile would be sent again
+/// after a crash. Above what the queues hold (64 + 2,000 + 500 per request in flight), so it only
+/// pauses the input behind such a line.
+pub const MAX_OPEN_LINES: usize = 5000;
 /// How many bytes before the offset the fingerprint covers.
 const FINGERPRINT_BYTES: u64 = 4096;
 const VERSION: u32 = 1;
@@ -97,7 +103,7 @@ fn fingerprint(path: &Path, offset: u64) -> std::io::Result<Option<String>> {
 /// The lines of this run between read and done; shared by the reader and the sender (one
 /// thread, so the lock is never contended).
 #[derive(Debug, Clone)]
-pub(crate) struct Tracker(Arc<Mutex<State>>);
+pub(crate) struct Tracker(Arc<Mutex<State>>, Arc<tokio::sync::Notify>);
 
 #[derive(Debug)]
 struct State {
@@ -116,15 +122,25 @@ struct State {
 impl Tracker {
     pub fn new(setup: InputProgress) -> Self {
         let (line, offset) = (setup.start_line, setup.start_offset);
-        Self(Arc::new(Mutex::new(State {
-            setup,
-            open: BTreeMap::new(),
-            line,
-            offset,
-            saved: (line, offset),
-            last_save: None,
-            failing: false,
-        })))
+        Self(
+            Arc::new(Mutex::new(State {
+                setup,
+                open: BTreeMap::new(),
+                line,
+                offset,
+                saved: (line, offset),
+                last_save: None,
+                failing: false,
+            })),
+            Arc::default(),
+        )
+    }
+
+    /// Waits until fewer than `MAX_OPEN_LINES` lines are read past the mark.
+    pub async fn room(&self) {
+        while self.with(|s| s.open.len()) >= MAX_OPEN_LINES {
+            self.1.notified().await;
+        }
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
@@ -152,6 +168,7 @@ impl Tracker {
             }
             s.advance();
         });
+        self.1.notify_one();
     }
 
     /// Saves the mark if it moved and the last save is `SAVE_INTERVAL` old (`force`: now). A
@@ -252,6 +269,36 @@ mod tests {
         let restart = InputProgress::open(store.clone(), input, true, false).unwrap();
         assert_eq!(restart.start_line, 0);
         assert!(store.load(false).unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn reading_pauses_while_too_many_lines_are_past_a_line_not_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.ndjson");
+        std::fs::write(&input, "").unwrap();
+        let store = ProgressStore::new(dir.path().join("progress.json"));
+        let tracker = Tracker::new(InputProgress::open(store, input, false, false).unwrap());
+        for line in 1..=MAX_OPEN_LINES as u64 {
+            tracker.read(line, line * 2, line != 1);
+        }
+        let room = tracker.room();
+        tokio::pin!(room);
+        assert!(
+            futures_poll_once(room.as_mut()).await.is_none(),
+            "line 1 holds the mark: no room"
+        );
+        tracker.done(1);
+        room.await;
+        assert_eq!(tracker.mark(), (MAX_OPEN_LINES as u64, true));
+    }
+
+    /// Polls a future once.
+    async fn futures_poll_once<F: std::future::Future + Unpin>(f: F) -> Option<F::Output> {
+        tokio::select! {
+            biased;
+            out = f => Some(out),
+            () = std::future::ready(()) => None,
+        }
     }
 
     #[test]

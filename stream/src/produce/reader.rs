@@ -73,6 +73,12 @@ impl<R: AsyncBufRead + Unpin> Reader<'_, R> {
                     }
                 }
             }
+            if let Some(progress) = &self.progress {
+                tokio::select! {
+                    _ = self.stop.cancelled() => break,
+                    () = progress.room() => {}
+                }
+            }
             let line = tokio::select! {
                 _ = self.stop.cancelled() => break,
                 line = read_line(&mut self.input) => line.map_err(ProduceError::Input)?,
