@@ -457,4 +457,43 @@ fn a_full_disk_under_the_checkpoints_is_a_clear_error_and_the_old_checkpoint_sta
     let again = run(consume_here(&["--idle-timeout", "1"]));
     assert!(again.status.success());
     assert_eq!(ns(&lines(&again.stdout)), (100..200).collect::<Vec<u64>>());
+
+    // produce keeps going when its progress record cannot be saved (it only saves work on a
+    // restart): every value sent, a warning naming the failure, exit 0.
+    let filler = fs.fill();
+    emulator.create_stream("full-produce", 1);
+    let produce_dir = dir.join("produce");
+    std::fs::create_dir_all(&produce_dir).unwrap();
+    let config = common::config(&produce_dir, "full-produce", 1, json!({}));
+    let input = data_values(&produce_dir, &["200"]);
+    let mut produce = bin();
+    produce
+        .arg("produce")
+        .arg("--config")
+        .arg(&config)
+        .arg("--input")
+        .arg(&input)
+        .arg("--endpoint-url")
+        .arg(emulator.endpoint())
+        .arg("--state-dir")
+        .arg(&state)
+        .arg("--dead-letter")
+        .arg(dir.join("dead.ndjson"))
+        .args(["--stats-interval", "0", "--format", "json"]);
+    let produced = run(produce);
+    let stderr = String::from_utf8_lossy(&produced.stderr);
+    assert!(produced.status.success(), "{stderr}");
+    let s: Value = serde_json::from_slice(&produced.stdout).unwrap();
+    assert_eq!(
+        (s["read"].as_u64(), s["sent"].as_u64()),
+        (Some(200), Some(200)),
+        "{s}"
+    );
+    assert!(
+        stderr.contains("cannot save the progress record"),
+        "{stderr}"
+    );
+
+    assert_eq!(emulator.dump("full-produce").len(), 200);
+    drop(filler);
 }
