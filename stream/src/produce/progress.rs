@@ -82,18 +82,20 @@ impl InputProgress {
     }
 }
 
-/// MD5 (hex) of the up to 4 KiB before `offset`, which must end a line (or be 0); `None` when
-/// the file is shorter or `offset` is not at a line start.
+/// MD5 (hex) of the up to 4 KiB before `offset`, which must end a line (or be 0, or the end of
+/// the file); `None` when the file is shorter or `offset` is not at a line start.
 fn fingerprint(path: &Path, offset: u64) -> std::io::Result<Option<String>> {
     let mut file = File::open(path)?;
-    if file.metadata()?.len() < offset {
+    let len = file.metadata()?.len();
+    if len < offset {
         return Ok(None);
     }
     let from = offset.saturating_sub(FINGERPRINT_BYTES);
     file.seek(SeekFrom::Start(from))?;
     let mut bytes = vec![0; (offset - from) as usize];
     file.read_exact(&mut bytes)?;
-    if bytes.last().is_some_and(|b| *b != b'\n') {
+    // A last line without a newline ends at the end of the file.
+    if offset < len && bytes.last().is_some_and(|b| *b != b'\n') {
         return Ok(None);
     }
     let digest = Md5::digest(&bytes);
