@@ -384,6 +384,8 @@ fn both_streaming_commands_at_trace_level_through_faults_keep_the_password_out()
             "GetRecords": ["ok", "throttle", "500", "503", "drop", "limit", "ok"],
             "GetShardIterator": ["limit", "ok"],
             "ListShards": ["throttle", "ok"],
+            // Then the stream settles, so the drain can find every shard at the tip.
+            "until": { "GetRecords": 40, "GetShardIterator": 10, "ListShards": 10 },
             "slowMs": 500
         }),
         &dir.join("proxy.ndjson"),

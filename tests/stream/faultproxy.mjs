@@ -8,7 +8,8 @@
 // SCHEDULE_JSON maps a Kinesis operation (the X-Amz-Target suffix: PutRecords, GetRecords,
 // ListShards, GetShardIterator, ...; "*" for any other) to a list of faults used in turn: the
 // k-th request of that operation gets list[k % list.length]. An optional "after" object gives,
-// per operation, how many requests pass untouched first; "slowMs" sets the delay of "slow".
+// per operation, how many requests pass untouched first, and "until" after how many requests
+// the faults stop (so a run under faults can still settle); "slowMs" sets the delay of "slow".
 //   ok        forwarded as it is
 //   throttle  HTTP 400 ProvisionedThroughputExceededException (the service's JSON error shape)
 //   limit     HTTP 400 LimitExceededException
@@ -32,6 +33,7 @@ import { createInterface } from 'node:readline';
 const [upstreamPort, scheduleJson, logFile] = process.argv.slice(2);
 const schedule = JSON.parse(scheduleJson);
 const after = schedule.after || {};
+const until = schedule.until || {};
 const slowMs = schedule.slowMs ?? 3000;
 writeFileSync(logFile, '');
 const counts = new Map();
@@ -48,7 +50,8 @@ function faultFor(op) {
   counts.set(op, n + 1);
   const list = schedule[op] ?? schedule['*'] ?? ['ok'];
   const skip = after[op] ?? after['*'] ?? 0;
-  if (n < skip || list.length === 0) return { n, fault: 'ok' };
+  const stop = until[op] ?? until['*'] ?? Infinity;
+  if (n < skip || n >= stop || list.length === 0) return { n, fault: 'ok' };
   return { n, fault: list[(n - skip) % list.length] };
 }
 
