@@ -28,7 +28,12 @@ if command -v rustup >/dev/null; then
 fi
 
 # Node tooling (tests, the emulator, benchmarks, wasm-opt), reinstalled when the lock changes.
-if [ ! -f node_modules/.installed ] || [ package-lock.json -nt node_modules/.installed ]; then
+# A node_modules that is a symbolic link (a worktree sharing another checkout's install) is
+# left alone: `npm ci` empties the directory it points to and replaces the link, which broke
+# every other worktree sharing it (seen here; the lock is the same file, only newer).
+if [ -L node_modules ]; then
+  [ -f node_modules/.installed ] || { echo "setup: node_modules links to $(readlink node_modules), which is not installed; run npm ci there" >&2; exit 1; }
+elif [ ! -f node_modules/.installed ] || [ package-lock.json -nt node_modules/.installed ]; then
   npm ci --no-audit --no-fund
   touch node_modules/.installed
 fi

@@ -37,17 +37,19 @@ pub struct Checkpoints {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
-    #[error("cannot read checkpoint file {path}")]
+    #[error("cannot read {kind} {path}")]
     Read {
+        kind: &'static str,
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("checkpoint file {path} is corrupt")]
+    #[error("{kind} {path} is corrupt (nothing was done; to start again without it, move it away or pass --discard-corrupt-state)")]
     Corrupt {
+        kind: &'static str,
         path: PathBuf,
         source: serde_json::Error,
     },
-    #[error("cannot write checkpoint file {path}")]
+    #[error("cannot write {path}")]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -105,46 +107,148 @@ impl CheckpointStore {
 
     /// The saved checkpoints; `None` when nothing was ever saved for this stream.
     pub fn load(&self) -> Result<Option<Checkpoints>, CheckpointError> {
-        let text = match fs::read(&self.path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(CheckpointError::Read {
-                    path: self.path.clone(),
-                    source,
-                })
-            }
-        };
-        serde_json::from_slice(&text)
-            .map(Some)
-            .map_err(|source| CheckpointError::Corrupt {
-                path: self.path.clone(),
-                source,
-            })
+        read_json("checkpoint file", &self.path)
+    }
+
+    /// Like `load`, but a corrupt file is moved aside (to `<file>.corrupt-<unix seconds>`) and
+    /// taken as no checkpoints at all: only when the user asked for it.
+    pub fn load_or_discard_corrupt(&self) -> Result<Option<Checkpoints>, CheckpointError> {
+        discard_if_corrupt(&self.path, self.load())
     }
 
     /// Replaces the saved checkpoints atomically and durably.
     pub fn save(&self, checkpoints: &Checkpoints) -> Result<(), CheckpointError> {
-        let err = |source| CheckpointError::Write {
-            path: self.path.clone(),
-            source,
-        };
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(err)?;
-        let tmp = self.path.with_extension("json.tmp");
-        let mut bytes = serde_json::to_vec_pretty(checkpoints).map_err(|e| err(e.into()))?;
-        bytes.push(b'\n');
-        {
-            let mut file = fs::File::create(&tmp).map_err(err)?;
-            file.write_all(&bytes).map_err(err)?;
-            file.sync_all().map_err(err)?;
+        write_json(&self.path, checkpoints)
+    }
+}
+
+/// A JSON state file; `None` when it does not exist.
+fn read_json<T: serde::de::DeserializeOwned>(
+    kind: &'static str,
+    path: &Path,
+) -> Result<Option<T>, CheckpointError> {
+    let text = match fs::read(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(CheckpointError::Read {
+                kind,
+                path: path.to_path_buf(),
+                source,
+            })
         }
-        fs::rename(&tmp, &self.path).map_err(err)?;
-        // The rename itself is only durable once the directory entry is synced.
-        fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(err)?;
-        Ok(())
+    };
+    serde_json::from_slice(&text)
+        .map(Some)
+        .map_err(|source| CheckpointError::Corrupt {
+            kind,
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+fn discard_if_corrupt<T>(
+    path: &Path,
+    loaded: Result<Option<T>, CheckpointError>,
+) -> Result<Option<T>, CheckpointError> {
+    match loaded {
+        Err(CheckpointError::Corrupt { source, .. }) => {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let aside = PathBuf::from(format!("{}.corrupt-{secs}", path.display()));
+            fs::rename(path, &aside).map_err(|source| CheckpointError::Write {
+                path: aside.clone(),
+                source,
+            })?;
+            tracing::warn!(file = %path.display(), moved_to = %aside.display(), error = %source,
+                "state file is corrupt: moved aside as asked (--discard-corrupt-state); starting without it");
+            Ok(None)
+        }
+        other => other,
+    }
+}
+
+/// Replaces a JSON state file atomically and durably: temp file, fsync, rename, fsync the
+/// directory. When any step fails (a full disk) the old file is left as it was and the temp
+/// file is removed.
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), CheckpointError> {
+    let err = |source| CheckpointError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(err)?;
+    let tmp = path.with_extension("json.tmp");
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| err(e.into()))?;
+    bytes.push(b'\n');
+    let written = fs::File::create(&tmp).and_then(|mut file| {
+        file.write_all(&bytes)?;
+        file.sync_all()
+    });
+    if let Err(source) = written.and_then(|()| fs::rename(&tmp, path)) {
+        let _ = fs::remove_file(&tmp);
+        return Err(err(source));
+    }
+    // The rename itself is only durable once the directory entry is synced.
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(err)?;
+    Ok(())
+}
+
+/// How far `produce --input FILE` got: every line up to `line` (ending at byte `offset`) was
+/// sent, filtered or dead-lettered, so a restart continues at `offset`. `fingerprint` is the
+/// MD5 of the file's bytes before `offset`, so a different or rewritten file is not skipped into.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProduceProgress {
+    pub version: u32,
+    pub input: PathBuf,
+    pub line: u64,
+    pub offset: u64,
+    pub fingerprint: String,
+}
+
+/// The progress record of one input file, kept beside the checkpoints.
+#[derive(Debug, Clone)]
+pub struct ProgressStore {
+    path: PathBuf,
+}
+
+impl ProgressStore {
+    pub fn new(path: PathBuf) -> Self {
+        Self { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn load(&self, discard_corrupt: bool) -> Result<Option<ProduceProgress>, CheckpointError> {
+        let loaded = read_json("produce progress record", &self.path);
+        if discard_corrupt {
+            discard_if_corrupt(&self.path, loaded)
+        } else {
+            loaded
+        }
+    }
+
+    pub fn save(&self, progress: &ProduceProgress) -> Result<(), CheckpointError> {
+        write_json(&self.path, progress)
+    }
+
+    /// The input was sent to its end: nothing to resume.
+    pub fn remove(&self) -> Result<(), CheckpointError> {
+        match fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(CheckpointError::Write {
+                path: self.path.clone(),
+                source,
+            }),
+        }
     }
 }
 

@@ -135,6 +135,11 @@ pub struct StreamArgs {
     /// Seconds between the stats lines on stderr (0: none).
     #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = seconds)]
     pub stats_interval: Duration,
+    /// When the checkpoint file (consume) or the input's progress record (produce) is corrupt,
+    /// move it aside and start without it (consume: at --from; produce: at the first line)
+    /// instead of exiting 1.
+    #[arg(long)]
+    pub discard_corrupt_state: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -166,6 +171,10 @@ pub struct ProduceArgs {
     /// JSON pointer to the partition key in each value (falls back to /feedId).
     #[arg(long, value_name = "POINTER", default_value = DEFAULT_PARTITION_KEY)]
     pub partition_key: String,
+    /// With --input FILE: ignore the file's progress record (kept so that a restart after a
+    /// crash continues after the last line done) and send the file from its first line.
+    #[arg(long)]
+    pub restart_input: bool,
     /// PutRecords attempts per record before it goes to the dead-letter file.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_attempts: u32,

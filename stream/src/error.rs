@@ -66,7 +66,9 @@ impl Error {
             Error::Read(_)
             | Error::Output(_)
             | Error::Consume(ConsumeError::Checkpoint(_) | ConsumeError::Write(_))
-            | Error::Produce(ProduceError::Input(_) | ProduceError::DeadLetter(_)) => EXIT_INVALID,
+            | Error::Produce(
+                ProduceError::Input(_) | ProduceError::DeadLetter(_) | ProduceError::Progress(_),
+            ) => EXIT_INVALID,
         }
     }
 }

@@ -185,18 +185,27 @@ impl SdkKinesis {
     }
 }
 
-fn classify<E, R>(err: SdkError<E, R>) -> ApiError
+fn classify<E>(err: SdkError<E, aws_sdk_kinesis::config::http::HttpResponse>) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match &err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            classify_code(
-                e.code().unwrap_or("Unknown"),
-                e.message().unwrap_or("no message"),
-            )
+            let status = service.raw().status().as_u16();
+            let code = e.code().unwrap_or("Unknown");
+            let message = e.message().unwrap_or("no message");
+            match classify_code(code, message) {
+                // An answer without a known error code (a load balancer's plain-text 503, an
+                // unlisted 5xx) is sorted by its HTTP status: 5xx and 429 are worth a retry.
+                ApiError::Fatal(_) if status >= 500 => {
+                    ApiError::Transient(format!("HTTP {status}: {code}: {message}"))
+                }
+                ApiError::Fatal(_) if status == 429 => {
+                    ApiError::Throttled(format!("HTTP {status}: {code}: {message}"))
+                }
+                sorted => sorted,
+            }
         }
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             ApiError::Transient(format!(

@@ -321,3 +321,106 @@ fn resharding_while_producing_refreshes_the_shard_map_and_loses_nothing() {
         .sum();
     assert_eq!(counted, in_children, "{s}");
 }
+
+/// The progress record of `produce --input` under `dir/state`, if there is one: (line, path).
+fn progress_record(dir: &std::path::Path) -> Option<(u64, std::path::PathBuf)> {
+    let state = dir.join("state/dc.test");
+    let entries = std::fs::read_dir(&state).ok()?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("produce-progress-") && name.ends_with(".json") {
+            let text = std::fs::read(entry.path()).ok()?;
+            // The file is replaced atomically: it always parses.
+            let value: Value = serde_json::from_slice(&text).unwrap();
+            return Some((value["line"].as_u64().unwrap(), entry.path()));
+        }
+    }
+    None
+}
+
+#[test]
+fn kill_9_then_run_again_continues_after_the_last_line_done() {
+    let emulator = Emulator::start();
+    let dir = scratch("produce-kill");
+    emulator.create_stream("crash", 2);
+    let total = 3000u64;
+    let input = data_values(&dir, &[&total.to_string()]);
+    // 150 records/s on each of 2 shards: about ten seconds, so the kill lands part way.
+    let config = config(
+        &dir,
+        "crash",
+        2,
+        json!({ "maxRecordsPerShardPerSecond": 150 }),
+    );
+    let mut child = produce(&emulator, &dir, &config, &input, &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if progress_record(&dir).is_some_and(|(line, _)| line >= 600) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no progress after 120 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let (done, record) = progress_record(&dir).unwrap();
+    assert!(done < total, "the kill came part way ({done})");
+
+    let output = run(produce(&emulator, &dir, &config, &input, &[]));
+    let s = summary(&output);
+    reconciles(&s);
+    assert!(output.status.success(), "{s}");
+    assert_eq!(s["resumedAfterLine"], done, "{s}");
+    assert_eq!(
+        s["read"],
+        total - done,
+        "only the lines after it are read again: {s}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(&format!("continuing after line {done}"))
+    );
+    assert!(!record.exists(), "a run to the end removes the record");
+
+    // Every line is in the stream; the duplicates are only lines after the record's line, and
+    // at most what can be in flight (the channel, the queues, one request).
+    let feed_line: BTreeMap<String, u64> = std::fs::read_to_string(&input)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (v["feedId"].as_str().unwrap().to_owned(), i as u64 + 1)
+        })
+        .collect();
+    let mut count: BTreeMap<String, u64> = BTreeMap::new();
+    for (_, _, data) in emulator.dump("crash") {
+        let v: Value = serde_json::from_str(&data).unwrap();
+        *count
+            .entry(v["feedId"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    assert_eq!(count.len() as u64, total, "none lost");
+    let duplicated: Vec<u64> = count
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(feed, _)| feed_line[feed])
+        .collect();
+    assert!(
+        duplicated.iter().all(|line| *line > done),
+        "a line done before the kill was sent again: {duplicated:?} (record at {done})"
+    );
+    let in_flight = 64 + 2000 + 500;
+    assert!(
+        duplicated.len() <= in_flight,
+        "{} duplicates",
+        duplicated.len()
+    );
+    eprintln!(
+        "killed after line {done}; {} lines sent twice",
+        duplicated.len()
+    );
+}

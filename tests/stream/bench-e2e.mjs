@@ -4,6 +4,10 @@
 //  2. peak RSS of the consumer while it reads an 8-shard stream.
 //
 //   node tests/stream/bench-e2e.mjs path/to/kinesis-connector [records]
+//
+// A measurement that cannot be made (the drain exits early or fails, the emulator stalls) is
+// printed as PARTIAL or FAILED with the reason, the others still run, and the script exits 1
+// at the end.
 import {
   KinesisClient, CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand,
   ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand,
@@ -87,7 +91,7 @@ function ourDrain(name, shards, count, { measureRss = false } = {}) {
     region: 'us-east-1', stream: name, shards, maxRecordsPerShardPerSecond: 10000, maxBytesPerShardPerSecond: 10485760 }));
   const args = ['consume', '--config', config, '--endpoint-url', endpoint, '--state-dir', join(dir, 'state'), '--idle-timeout', '2', '--stats-interval', '0'];
   const [cmd, argv] = measureRss ? ['/usr/bin/time', ['-f', 'maxrss_kb=%M', binary, ...args]] : [binary, args];
-  return new Promise((res, rej) => {
+  return new Promise((res) => {
     const started = process.hrtime.bigint();
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KINESIS_CONNECTOR_LOG: 'warn' } });
     let lines = 0; let seconds = null; let stderr = '';
@@ -96,29 +100,62 @@ function ourDrain(name, shards, count, { measureRss = false } = {}) {
       if (seconds === null && lines >= count) seconds = Number(process.hrtime.bigint() - started) / 1e9;
     });
     child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', (error) => res({ lines, seconds: null, failed: String(error) }));
     child.on('exit', (code) => {
       rmSync(dir, { recursive: true, force: true });
-      if (code !== 0) return rej(new Error(`consume exited ${code}: ${stderr}`));
       const rss = /maxrss_kb=(\d+)/.exec(stderr);
-      res({ lines, seconds, maxRssMb: rss ? Number(rss[1]) / 1024 : null });
+      const maxRssMb = rss ? Number(rss[1]) / 1024 : null;
+      const last = stderr.trim().split('\n').filter((l) => !l.startsWith('maxrss_kb=')).pop() || '';
+      if (code !== 0) return res({ lines, seconds: null, maxRssMb, failed: `consume exited ${code}: ${last}` });
+      // Exit 0 before all were read would be a drain that stopped early: reported, not timed.
+      if (lines < count) return res({ lines, seconds: null, maxRssMb, failed: `PARTIAL: exited 0 after ${lines} of ${count} records` });
+      res({ lines, seconds, maxRssMb });
     });
   });
 }
 
+let failures = 0;
+const show = (r) => {
+  if (r.seconds !== null) return `${r.seconds.toFixed(2)} s`;
+  failures++;
+  return r.failed.startsWith('PARTIAL') ? r.failed : `FAILED (${r.failed})`;
+};
+/// Runs one measurement; an exception is printed as its failure and the next one still runs.
+async function measurement(name, body) {
+  try {
+    await body();
+  } catch (error) {
+    failures++;
+    console.log(`${name}: FAILED (${error && error.message || error})`);
+  }
+}
+
 try {
-  await createStream('bench4', 4);
-  const fillSeconds = await fill('bench4', total);
-  console.log(`filled 4-shard stream with ${total} records in ${fillSeconds.toFixed(1)} s (emulator write speed)`);
-  const ours = await ourDrain('bench4', 4, total);
-  const reference = await referenceDrain('bench4', total);
-  const ours2 = await ourDrain('bench4', 4, total);
-  const best = Math.min(ours.seconds, ours2.seconds);
-  console.log(`drain ${total} records, 4 shards: kinesis-connector ${ours.seconds.toFixed(2)} s / ${ours2.seconds.toFixed(2)} s, ` +
-    `@aws-sdk/client-kinesis loop ${reference.toFixed(2)} s -> ${best <= reference ? 'not slower' : 'SLOWER'} than the reference`);
-  await createStream('bench8', 8);
-  await fill('bench8', 8000);
-  const rss = await ourDrain('bench8', 8, 8000, { measureRss: true });
-  console.log(`peak RSS consuming 8 shards (8000 records): ${rss.maxRssMb.toFixed(1)} MB (target <= 60 MB)`);
+  await measurement(`drain ${total} records, 4 shards`, async () => {
+    await createStream('bench4', 4);
+    const fillSeconds = await fill('bench4', total);
+    console.log(`filled 4-shard stream with ${total} records in ${fillSeconds.toFixed(1)} s (emulator write speed)`);
+    const ours = await ourDrain('bench4', 4, total);
+    const reference = await referenceDrain('bench4', total);
+    const ours2 = await ourDrain('bench4', 4, total);
+    const timed = [ours, ours2].filter((r) => r.seconds !== null).map((r) => r.seconds);
+    const verdict = timed.length === 0 ? 'no complete run to compare with'
+      : Math.min(...timed) <= reference ? 'not slower than' : 'SLOWER than';
+    console.log(`drain ${total} records, 4 shards: kinesis-connector ${show(ours)} / ${show(ours2)}, ` +
+      `@aws-sdk/client-kinesis loop ${reference.toFixed(2)} s -> ${verdict} the reference`);
+  });
+  await measurement('peak RSS consuming 8 shards', async () => {
+    await createStream('bench8', 8);
+    await fill('bench8', 8000);
+    const rss = await ourDrain('bench8', 8, 8000, { measureRss: true });
+    const mb = rss.maxRssMb === null || rss.seconds === null ? 'not measured' : `${rss.maxRssMb.toFixed(1)} MB`;
+    const run = rss.seconds === null ? ` (${show(rss)})` : '';
+    console.log(`peak RSS consuming 8 shards (8000 records): ${mb} (target <= 60 MB)${run}`);
+  });
 } finally {
   cleanup();
+}
+if (failures > 0) {
+  console.log(`bench-e2e: ${failures} measurement(s) failed or partial (see above)`);
+  process.exitCode = 1;
 }

@@ -9,6 +9,8 @@
 //
 //   node tests/stream/bench-produce.mjs path/to/kinesis-connector [records] [--rounds N]
 //       [--compare path/to/other-kinesis-connector] [--throughput-only]
+// A measurement that cannot be made (produce fails, the emulator stalls) is printed as FAILED
+// with the reason, the others still run, and the script exits 1 at the end.
 // With --rounds N the throughput measurement is repeated N times, the runs interleaved
 // (ours, [other,] JS loop, ours, ...) on fresh streams, and the median of each is reported.
 import {
@@ -78,9 +80,15 @@ function produce(stream, shards, input, recordsPerSecond, bin = binary) {
     type: 'aws-kinesis', id: 'bench', credentials: { user: 'AKIAIOSFODNN7EXAMPLE', password: secret },
     region: 'us-east-1', stream, shards, maxRecordsPerShardPerSecond: recordsPerSecond, maxBytesPerShardPerSecond: 10485760 }));
   const started = process.hrtime.bigint();
-  const out = execFileSync(bin, ['produce', '--config', config, '--input', input, '--endpoint-url', endpoint,
-    '--dead-letter', join(dir, `${stream}-dead.ndjson`), '--stats-interval', '0', '--format', 'json'],
-  { env: { KINESIS_CONNECTOR_LOG: 'error', ...process.env }, maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out;
+  try {
+    out = execFileSync(bin, ['produce', '--config', config, '--input', input, '--endpoint-url', endpoint,
+      '--dead-letter', join(dir, `${stream}-dead.ndjson`), '--state-dir', join(dir, 'state'), '--stats-interval', '0', '--format', 'json'],
+    { env: { KINESIS_CONNECTOR_LOG: 'error', ...process.env }, maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
+  } catch (error) {
+    const summary = (() => { try { return JSON.stringify(JSON.parse(String(error.stdout))); } catch { return ''; } })();
+    throw new Error(`produce exited ${error.status ?? error.signal ?? '?'} ${summary}`);
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { seconds, summary: JSON.parse(out) };
 }
@@ -116,8 +124,20 @@ async function arrivals(stream) {
   return times.sort((a, b) => a - b);
 }
 
+let failures = 0;
+/// Runs one measurement; an exception is printed as its failure and the next one still runs.
+async function measurement(name, body) {
+  try {
+    await body();
+  } catch (error) {
+    failures++;
+    console.log(`${name}: FAILED (${error && error.message || error})`);
+  }
+}
+
 try {
   // 1 + 2: throughput and batch fill under a backlog (4 shards, limits far above the load).
+  await measurement(`produce ${total} Data Values (4 shards)`, async () => {
   const input = dataValues(total);
   // The emulator runs on Node: its PutRecords gets much faster as its JIT warms up, so whoever
   // went first on a cold emulator would lose. Warm it up first, then alternate the order.
@@ -165,21 +185,27 @@ try {
   const fewest = Math.ceil(summary.sent / 500);
   console.log(`records per PutRecords request under a backlog: ${perRequest.toFixed(1)} (${summary.requests} requests, the fewest possible ${fewest}; ` +
     `${(perRequest / 5).toFixed(1)}% of 500, target >= 95%)`);
+  });
 
-  if (!throughputOnly) {
+  if (!throughputOnly) await measurement('per-shard rate', async () => {
     // 3: per-shard rate, 1 shard at 300 records/s for 12 s; steady state = 10 s after the first.
     const rate = 300;
     await createStream('rate', 1);
     const rateInput = dataValues(rate * 12);
     produce('rate', 1, rateInput, rate);
     const times = await arrivals('rate');
+    if (times.length < rate * 11) throw new Error(`only ${times.length} of ${rate * 12} records arrived`);
     const t0 = times[0] + 1000;
     const inWindow = times.filter((t) => t >= t0 && t < t0 + 10000).length;
     const achieved = inWindow / 10;
     console.log(`per-shard rate over 10 s (1 shard, maxRecordsPerShardPerSecond ${rate}): ${achieved.toFixed(1)} records/s ` +
       `(${((achieved / rate - 1) * 100).toFixed(1)}% off, target within +-5%)`);
-  }
+  });
 } finally {
   rmSync(dir, { recursive: true, force: true });
   cleanup();
+}
+if (failures > 0) {
+  console.log(`bench-produce: ${failures} measurement(s) failed (see above)`);
+  process.exitCode = 1;
 }

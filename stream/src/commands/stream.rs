@@ -3,15 +3,17 @@
 
 use super::load_config;
 use super::report::{self, Format};
+use crate::checkpoint::ProgressStore;
 use crate::cli::{ConsumeArgs, From, ProduceArgs, StreamArgs};
 use crate::consume::{self, ConsumeOptions, StartFrom};
 use crate::error::{Error, Outcome};
 use crate::method::MethodLimits;
-use crate::produce::{self, ProduceOptions};
-use crate::session::paths::default_state_dir;
+use crate::produce::progress::InputProgress;
+use crate::produce::{self, ProduceError, ProduceOptions};
+use crate::session::paths::{self, default_state_dir};
 use crate::session::StreamOptions;
 use kinesis_connector::Connector;
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -33,6 +35,7 @@ impl StreamArgs {
         };
         options.dead_letter = self.dead_letter.clone();
         options.stats_interval = (!self.stats_interval.is_zero()).then_some(self.stats_interval);
+        options.discard_corrupt_state = self.discard_corrupt_state;
         options
     }
 }
@@ -91,8 +94,32 @@ pub async fn produce(args: ProduceArgs, shutdown: CancellationToken) -> Result<O
         let input = tokio::io::BufReader::with_capacity(INPUT_BUFFER, tokio::io::stdin());
         produce::run(connector, options, input, shutdown).await?
     } else {
-        let file = std::fs::File::open(&args.input)
-            .map_err(|source| report::ReadError::new(args.input.display().to_string(), source))?;
+        let read_error = |source| report::ReadError::new(args.input.display().to_string(), source);
+        let mut file = std::fs::File::open(&args.input).map_err(read_error)?;
+        let canonical = std::fs::canonicalize(&args.input).map_err(read_error)?;
+        let store = ProgressStore::new(paths::progress_file(
+            &options.common.state_dir,
+            &connector,
+            &canonical,
+        ));
+        let progress = InputProgress::open(
+            store,
+            canonical,
+            args.restart_input,
+            options.common.discard_corrupt_state,
+        )
+        .map_err(ProduceError::Progress)?;
+        if progress.start_line > 0 {
+            eprintln!(
+                "{}: continuing after line {}, done in an earlier run (progress record {}; --restart-input sends the whole file)",
+                args.input.display(),
+                progress.start_line,
+                progress.store.path().display()
+            );
+            file.seek(SeekFrom::Start(progress.start_offset))
+                .map_err(read_error)?;
+        }
+        options.input_progress = Some(progress);
         let input =
             tokio::io::BufReader::with_capacity(INPUT_BUFFER, tokio::fs::File::from_std(file));
         produce::run(connector, options, input, shutdown).await?
@@ -114,6 +141,9 @@ pub async fn produce(args: ProduceArgs, shutdown: CancellationToken) -> Result<O
                 summary.seconds,
                 summary.requests,
             );
+            if let Some(line) = summary.resumed_after_line {
+                eprintln!("  (continued after line {line})");
+            }
             if let Some(error) = &summary.error {
                 eprintln!("error: {error}");
             }

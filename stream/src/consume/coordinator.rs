@@ -47,6 +47,9 @@ impl<A: KinesisApi> Coordinator<A> {
             .map(|(id, _)| id.clone())
             .collect();
         let mut started: BTreeSet<String> = BTreeSet::new();
+        // Finished shards received from the writer (the idle timeout waits for a listing after
+        // the last of them, as children may start).
+        let mut finished_seen = 0u64;
         let mut initial_listing = true;
         loop {
             let shards = if initial_listing {
@@ -62,6 +65,7 @@ impl<A: KinesisApi> Coordinator<A> {
                 finished.extend(shards.iter().filter(|s| s.closed).map(|s| s.id.clone()));
             }
             let listed: BTreeSet<&str> = shards.iter().map(|s| s.id.as_str()).collect();
+            let mut to_start = Vec::new();
             for shard in &shards {
                 if started.contains(&shard.id) || finished.contains(&shard.id) {
                     continue;
@@ -81,6 +85,21 @@ impl<A: KinesisApi> Coordinator<A> {
                     } else {
                         StartAt::Oldest
                     };
+                to_start.push((shard, default_start));
+            }
+            // The writer learns which shards are owned before their readers send anything.
+            let listed_event = Event::Listed {
+                started: to_start
+                    .iter()
+                    .map(|(s, _)| Arc::from(s.id.as_str()))
+                    .collect(),
+                finished_seen,
+            };
+            tokio::select! {
+                _ = self.stop.cancelled() => break,
+                sent = self.events.send(listed_event) => if sent.is_err() { break },
+            }
+            for (shard, default_start) in to_start {
                 self.spawn_reader(
                     &tracker,
                     shard,
@@ -95,8 +114,10 @@ impl<A: KinesisApi> Coordinator<A> {
                 done = self.finished_rx.recv() => {
                     if let Some(id) = done {
                         finished.insert(id);
+                        finished_seen += 1;
                         while let Ok(id) = self.finished_rx.try_recv() {
                             finished.insert(id);
+                            finished_seen += 1;
                         }
                     }
                 }

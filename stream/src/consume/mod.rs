@@ -15,6 +15,7 @@ pub mod output;
 mod reader;
 #[cfg(test)]
 mod tests;
+mod tip;
 mod writer;
 
 pub use writer::WriteError;
@@ -150,6 +151,16 @@ pub(crate) enum Event {
         /// Resuming inside an aggregated record: skip its user records up to this sub-sequence.
         skip_through: Option<(String, u64)>,
         millis_behind_latest: Option<i64>,
+        /// The page was empty with `MillisBehindLatest` 0: the shard is at the tip.
+        at_tip: bool,
+    },
+    /// A call for the shard failed and is being retried: it is not known to be at the tip.
+    Behind { shard: Arc<str> },
+    /// The coordinator listed the shards and starts these readers next (sent before they
+    /// start), having seen `finished_seen` finished shards.
+    Listed {
+        started: Vec<Arc<str>>,
+        finished_seen: u64,
     },
     /// The (closed) shard has been read to its end; sent after its last records.
     ShardEnd { shard: Arc<str> },
@@ -208,15 +219,22 @@ pub async fn run(
         let connection =
             Connection::from_connector(&connector, options.common.endpoint_url.as_deref());
         let api = connection.client().await;
-        let session = run_session(
-            api,
-            &connector,
-            &options,
-            output,
-            session_stop.clone(),
-            live_rx,
-            connect_timeout.take(),
-        );
+        let session = async {
+            let result = run_session(
+                api,
+                &connector,
+                &options,
+                output,
+                session_stop.clone(),
+                live_rx,
+                connect_timeout.take(),
+            )
+            .await;
+            // A session that ended by itself (an unreadable checkpoint file at its start, too)
+            // ends the supervision of its config as well, or the command would wait for a signal.
+            session_stop.cancel();
+            result
+        };
         let supervise = async {
             loop {
                 tokio::select! {
@@ -263,7 +281,11 @@ pub async fn run_session<A: KinesisApi>(
     async {
         let store = CheckpointStore::new(options.checkpoint_path(connector));
         let _lock = store.lock()?;
-        let saved = store.load()?;
+        let saved = if options.common.discard_corrupt_state {
+            store.load_or_discard_corrupt()?
+        } else {
+            store.load()?
+        };
         info!(checkpoints = %store.path().display(), resumed = saved.is_some(), "starting");
         let method = options.common.load_method(connector)?;
         let (events_tx, events_rx) = mpsc::channel(64);

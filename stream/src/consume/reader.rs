@@ -73,6 +73,8 @@ impl<A: KinesisApi> ShardReader<A> {
         let mut backoff = Backoff::for_kinesis();
         // The last sequence number handed to the writer: where to recover an expired iterator.
         let mut last_sequence: Option<String> = None;
+        // Whether the writer was last told this shard is at the tip.
+        let mut told_at_tip = false;
         loop {
             if self.live.has_changed().unwrap_or(false) {
                 let (r, b) = self.rates();
@@ -107,6 +109,9 @@ impl<A: KinesisApi> ShardReader<A> {
             let page = match result {
                 Ok(page) => page,
                 Err(ApiError::ExpiredIterator) => {
+                    if std::mem::take(&mut told_at_tip) && !self.behind().await {
+                        return Ok(ReaderExit::Stopped);
+                    }
                     let recover = match &last_sequence {
                         Some(seq) => StartAt::AfterSequence(seq.clone()),
                         None => start.clone(),
@@ -119,6 +124,9 @@ impl<A: KinesisApi> ShardReader<A> {
                     continue;
                 }
                 Err(error) if error.is_retryable() => {
+                    if std::mem::take(&mut told_at_tip) && !self.behind().await {
+                        return Ok(ReaderExit::Stopped);
+                    }
                     budget.record_call(0, 0);
                     let delay = backoff.next_delay();
                     debug!(error = %error, attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, "retrying GetRecords");
@@ -141,6 +149,7 @@ impl<A: KinesisApi> ShardReader<A> {
                 }
             }
             let quiet = records.is_empty() && page.millis_behind_latest.unwrap_or(0) == 0;
+            told_at_tip = quiet;
             if let Some(last) = records.last() {
                 last_sequence = Some(last.sequence_number.clone());
             }
@@ -149,6 +158,7 @@ impl<A: KinesisApi> ShardReader<A> {
                 records,
                 skip_through,
                 millis_behind_latest: page.millis_behind_latest,
+                at_tip: quiet,
             };
             if !self.send(event).await {
                 return Ok(ReaderExit::Stopped);
@@ -203,6 +213,14 @@ impl<A: KinesisApi> ShardReader<A> {
             _ = self.stop.cancelled() => false,
             _ = tokio::time::sleep(delay) => true,
         }
+    }
+
+    /// Tells the writer this shard is no longer known to be at the tip; false when stopped.
+    async fn behind(&self) -> bool {
+        self.send(Event::Behind {
+            shard: Arc::clone(&self.shard),
+        })
+        .await
     }
 
     /// Hands an event to the writer unless stopped first; false when stopped.

@@ -16,6 +16,8 @@ struct FakeState {
     /// ListShards fails as a refused connection does (always, or until this time).
     unreachable: bool,
     unreachable_until: Option<Instant>,
+    /// How long every GetRecords takes to answer (a slow service or proxy).
+    get_records_delay: Duration,
 }
 
 #[derive(Clone, Default)]
@@ -81,6 +83,8 @@ impl KinesisApi for Fake {
     }
 
     async fn get_records(&self, iterator: &str, limit: u64) -> Result<RecordsPage, ApiError> {
+        let delay = self.0.lock().unwrap().get_records_delay;
+        tokio::time::sleep(delay).await;
         let mut state = self.0.lock().unwrap();
         let (shard, at) = iterator.split_once('|').unwrap();
         state.calls.push((shard.to_owned(), Instant::now()));
@@ -362,4 +366,87 @@ async fn from_latest_skips_history_but_reads_new_records() {
     let (result, ()) = tokio::join!(session, append);
     result.unwrap();
     assert_eq!(super::output::tests_support::ns(&out), vec![20, 21, 22]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn slow_get_records_longer_than_the_idle_timeout_still_drains_everything() {
+    let state = tempfile::tempdir().unwrap();
+    let fake = Fake::default();
+    fake.shard("s0", None, false, 0..30);
+    fake.shard("s1", None, false, 100..130);
+    fake.0.lock().unwrap().get_records_delay = Duration::from_secs(5);
+    // 10 records/s: each shard takes several calls of 5 s each.
+    let c = connector(10);
+    let mut options = options(&state);
+    options.idle_timeout = Some(Duration::from_secs(2));
+    let mut ns = consume(&fake, &c, &options).await;
+    ns.sort_unstable();
+    let expected: Vec<u64> = (0..30).chain(100..130).collect();
+    assert_eq!(ns, expected);
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttling_backoff_longer_than_the_idle_timeout_still_drains_everything() {
+    let state = tempfile::tempdir().unwrap();
+    let fake = Fake::default();
+    fake.shard("s0", None, false, 0..20);
+    // Enough throttling in a row that the backoff grows past the idle timeout.
+    for _ in 0..12 {
+        fake.inject(ApiError::Throttled("Rate exceeded".into()));
+    }
+    let c = connector(1000);
+    let mut options = options(&state);
+    options.idle_timeout = Some(Duration::from_secs(1));
+    assert_eq!(
+        consume(&fake, &c, &options).await,
+        (0..20).collect::<Vec<u64>>()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_shard_that_was_at_the_tip_and_then_fails_stops_the_idle_clock() {
+    let state = tempfile::tempdir().unwrap();
+    let fake = Fake::default();
+    fake.shard("s0", None, false, 0..3);
+    let c = connector(1000);
+    let mut options = options(&state);
+    options.idle_timeout = Some(Duration::from_secs(2));
+    let mut out = Vec::new();
+    let (_tx, rx) = watch::channel(Live::from(&c));
+    let late = fake.clone();
+    // After the shard reached the tip: a run of throttling (its backoff longer than the idle
+    // timeout), and meanwhile new records.
+    let append = async move {
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let mut state = late.0.lock().unwrap();
+        for _ in 0..12 {
+            state
+                .injected
+                .push_back(ApiError::Throttled("Rate exceeded".into()));
+        }
+        let records = state.records.get_mut("s0").unwrap();
+        for n in 3..6 {
+            records.push(KinesisRecord {
+                sequence_number: format!("{n:020}"),
+                partition_key: "k".into(),
+                arrival_millis: 0,
+                data: format!("{{\"n\":{n}}}").into_bytes(),
+            });
+        }
+    };
+    let session = run_session(
+        fake,
+        &c,
+        &options,
+        &mut out,
+        CancellationToken::new(),
+        rx,
+        None,
+    );
+    let (result, ()) = tokio::join!(session, append);
+    result.unwrap();
+    assert_eq!(
+        super::output::tests_support::ns(&out),
+        vec![0, 1, 2, 3, 4, 5]
+    );
 }

@@ -3,6 +3,7 @@
 //! and the idle timeout, since it sees every record.
 
 use super::output::Pipeline;
+use super::tip::TipTracker;
 use super::{Event, Live, Summary};
 use crate::checkpoint::{CheckpointStore, Checkpoints, ShardCheckpoint};
 use crate::deadletter::DeadLetter;
@@ -80,13 +81,18 @@ impl Writer<'_> {
         // is not a drained one.
         let mut reached = false;
         let mut idle_fired = false;
+        let mut tip = TipTracker::default();
         let mut stats = Stats::default();
         let stats_interval = self.options.stats_interval;
         let stats_every = stats_interval.unwrap_or(Duration::from_secs(3600));
         let mut stats_tick = tokio::time::interval_at(Instant::now() + stats_every, stats_every);
         loop {
-            let idle_deadline = match self.idle_timeout {
-                Some(idle) if reached && !idle_fired => last_activity + idle,
+            // The idle timeout runs only while every owned shard is at the tip; every change of
+            // that comes as an event, after which this is computed again.
+            let idle_deadline = match (self.idle_timeout, tip.caught_up_since()) {
+                (Some(idle), Some(since)) if reached && !idle_fired => {
+                    since.max(last_activity) + idle
+                }
                 _ => Instant::now() + Duration::from_secs(3600),
             };
             let event = tokio::select! {
@@ -94,7 +100,7 @@ impl Writer<'_> {
                 event = self.events.recv() => event,
                 _ = tokio::time::sleep_until(idle_deadline) => {
                     if self.idle_timeout.is_some() && !idle_fired {
-                        info!(idle_seconds = self.idle_timeout.unwrap_or_default().as_secs_f64(), "no new record for the idle timeout; stopping");
+                        info!(idle_seconds = self.idle_timeout.unwrap_or_default().as_secs_f64(), "every shard at the tip and no new record for the idle timeout; stopping");
                         idle_fired = true;
                         self.stop.cancel();
                     }
@@ -121,7 +127,9 @@ impl Writer<'_> {
                         records,
                         skip_through,
                         millis_behind_latest,
+                        at_tip,
                     } => {
+                        tip.page(&shard, at_tip, Instant::now());
                         if let Some(lag) = millis_behind_latest {
                             stats.lag.insert(Arc::clone(&shard), lag);
                         }
@@ -145,6 +153,11 @@ impl Writer<'_> {
                         }
                     }
                     Event::ShardEnd { shard } => pending.ended.push(shard),
+                    Event::Behind { shard } => tip.behind(&shard),
+                    Event::Listed {
+                        started,
+                        finished_seen,
+                    } => tip.listed(&started, finished_seen, Instant::now()),
                 }
                 if self.pipeline.out.len() < FLUSH_BYTES && batch_events < 64 {
                     next = self.events.try_recv().ok();
@@ -159,6 +172,7 @@ impl Writer<'_> {
                 last_save = Instant::now();
             }
             for shard in std::mem::take(&mut pending.ended) {
+                tip.finished(&shard);
                 let _ = self.finished_tx.send(shard.to_string());
             }
         }

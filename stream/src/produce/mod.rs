@@ -19,6 +19,7 @@
 //! dead-lettered; `Summary` counts them and `read == sent + filtered + dead_lettered` holds at
 //! the end of every run, interrupted or not.
 
+pub mod progress;
 mod reader;
 mod sender;
 mod shards;
@@ -69,6 +70,8 @@ pub struct ProduceOptions {
     /// default: against kinesis-mock (CPU-bound, one thread) 2 or 4 measured slower than 1;
     /// more can pay against the real service when its round trip, not the shards, is the limit.
     pub max_in_flight: usize,
+    /// `--input FILE`: where its progress record is and where this run starts in the file.
+    pub input_progress: Option<progress::InputProgress>,
 }
 
 impl ProduceOptions {
@@ -86,6 +89,7 @@ impl ProduceOptions {
             queue_bytes: 4 * MAX_REQUEST_BYTES,
             linger: Duration::from_millis(100),
             max_in_flight: 1,
+            input_progress: None,
         }
     }
 }
@@ -111,6 +115,9 @@ pub struct Summary {
     pub shards: BTreeMap<String, ShardCounts>,
     pub requests: u64,
     pub seconds: f64,
+    /// `--input FILE` continued after this line, done in an earlier run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_after_line: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dead_letter_file: Option<PathBuf>,
     /// An error no retry could fix (stream missing, access denied); what it hit is dead-lettered.
@@ -145,15 +152,20 @@ pub enum ProduceError {
     Input(#[source] std::io::Error),
     #[error(transparent)]
     DeadLetter(#[from] DeadLetterError),
+    #[error(transparent)]
+    Progress(#[from] crate::checkpoint::CheckpointError),
 }
 
 /// What the reader hands to the sender.
 #[derive(Debug)]
 pub(crate) enum Item {
     Record(Prepared),
-    /// A complete dead-letter NDJSON line (`deadletter::Entry`) for input that never became a
-    /// record.
-    Dead(Vec<u8>),
+    /// A complete dead-letter NDJSON line (`deadletter::Entry`) for input line `line` that
+    /// never became a record.
+    Dead {
+        line: u64,
+        entry: Vec<u8>,
+    },
 }
 
 /// A record ready to send.
@@ -215,6 +227,7 @@ where
     } else {
         options.common.load_method(&first)?
     };
+    let tracker = options.input_progress.clone().map(progress::Tracker::new);
     let (tx, rx) = mpsc::channel(CHANNEL);
     // The reader stops at shutdown, or when the sender hits a fatal error.
     let stop_reading = shutdown.child_token();
@@ -225,11 +238,32 @@ where
         config: config_rx.clone(),
         tx,
         stop: stop_reading.clone(),
+        progress: tracker.clone(),
     };
-    let sender = sender::Sender::new(&options, config_rx, rx, stop_reading, connect);
+    let sender = sender::Sender::new(
+        &options,
+        config_rx,
+        rx,
+        stop_reading,
+        connect,
+        tracker.clone(),
+    );
     let (read, sent) = tokio::join!(reader.run(), sender.run());
     let mut summary = sent?;
     let read = read?;
+    if let Some(tracker) = &tracker {
+        let (_, all_done) = tracker.mark();
+        if read.end_of_input && all_done && summary.error.is_none() {
+            tracker.finish()?;
+        } else {
+            tracker.save(true);
+        }
+    }
+    summary.resumed_after_line = options
+        .input_progress
+        .as_ref()
+        .map(|p| p.start_line)
+        .filter(|line| *line > 0);
     summary.read = read.read;
     summary.filtered = read.filtered;
     summary.seconds = started.elapsed().as_secs_f64();

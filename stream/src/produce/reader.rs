@@ -1,5 +1,6 @@
 //! The input side: one line at a time, bounded in length; parse, method, partition key.
 
+use super::progress::Tracker;
 use super::{
     Item, Prepared, ProduceError, ProduceOptions, FALLBACK_PARTITION_KEY, MAX_PARTITION_KEY_CHARS,
     MAX_RECORD_BYTES,
@@ -22,6 +23,8 @@ const MAX_LINE_BYTES: usize = 2 * MAX_RECORD_BYTES;
 pub(crate) struct ReadCounts {
     pub read: u64,
     pub filtered: u64,
+    /// The input was read to its end (not stopped part way).
+    pub end_of_input: bool,
 }
 
 pub(crate) struct Reader<'o, R> {
@@ -31,18 +34,26 @@ pub(crate) struct Reader<'o, R> {
     pub config: watch::Receiver<Arc<Connector>>,
     pub tx: mpsc::Sender<Item>,
     pub stop: CancellationToken,
+    /// `--input FILE`: lines are tracked until done, for the progress record.
+    pub progress: Option<Tracker>,
 }
 
 /// One line of input: its bytes (without the newline) and whether it was cut at the cap.
 struct Line {
     bytes: Vec<u8>,
     truncated: bool,
+    /// Bytes taken from the input, the newline included.
+    consumed: u64,
 }
 
 impl<R: AsyncBufRead + Unpin> Reader<'_, R> {
     pub async fn run(mut self) -> Result<ReadCounts, ProduceError> {
         let mut counts = ReadCounts::default();
-        let mut line_no = 0u64;
+        let (mut line_no, mut offset) = self
+            .options
+            .input_progress
+            .as_ref()
+            .map_or((0, 0), |p| (p.start_line, p.start_offset));
         let mut current = Arc::clone(&self.config.borrow_and_update());
         loop {
             if self.config.has_changed().unwrap_or(false) {
@@ -62,14 +73,25 @@ impl<R: AsyncBufRead + Unpin> Reader<'_, R> {
                     }
                 }
             }
+            if let Some(progress) = &self.progress {
+                tokio::select! {
+                    _ = self.stop.cancelled() => break,
+                    () = progress.room() => {}
+                }
+            }
             let line = tokio::select! {
                 _ = self.stop.cancelled() => break,
                 line = read_line(&mut self.input) => line.map_err(ProduceError::Input)?,
             };
-            let Some(line) = line else { break };
+            let Some(line) = line else {
+                counts.end_of_input = true;
+                break;
+            };
             line_no += 1;
+            offset += line.consumed;
             let text = line.bytes.trim_ascii();
             if text.is_empty() {
+                self.track(line_no, offset, true);
                 continue;
             }
             counts.read += 1;
@@ -77,16 +99,27 @@ impl<R: AsyncBufRead + Unpin> Reader<'_, R> {
                 Ok(Some(prepared)) => Item::Record(prepared),
                 Ok(None) => {
                     counts.filtered += 1;
+                    self.track(line_no, offset, true);
                     continue;
                 }
-                Err(dead) => Item::Dead(dead),
+                Err(entry) => Item::Dead {
+                    line: line_no,
+                    entry,
+                },
             };
+            self.track(line_no, offset, false);
             if self.tx.send(item).await.is_err() {
                 // The sender is gone (it only leaves early on an error it reports itself).
                 break;
             }
         }
         Ok(counts)
+    }
+
+    fn track(&self, line: u64, end_offset: u64, done: bool) {
+        if let Some(progress) = &self.progress {
+            progress.read(line, end_offset, done);
+        }
     }
 
     /// A config change from `--watch`: the method is swapped (also when resuming, since a
@@ -221,6 +254,7 @@ async fn read_line<R: AsyncBufRead + Unpin>(input: &mut R) -> std::io::Result<Op
     let mut line = Line {
         bytes: Vec::new(),
         truncated: false,
+        consumed: 0,
     };
     let mut any = false;
     loop {
@@ -239,6 +273,7 @@ async fn read_line<R: AsyncBufRead + Unpin>(input: &mut R) -> std::io::Result<Op
         }
         line.bytes.extend_from_slice(&part[..part.len().min(room)]);
         input.consume(used);
+        line.consumed += used as u64;
         if done {
             return Ok(Some(line));
         }

@@ -11,6 +11,7 @@
 //! shard rather than interleaving also pays against kinesis-mock, whose PutRecords cost grows
 //! with the shards a request touches (interleaved batches measured about 15% slower).
 
+use super::progress::Tracker;
 use super::{
     Item, Prepared, ProduceError, ProduceOptions, ShardMap, Summary, MAX_REQUEST_BYTES,
     MAX_REQUEST_RECORDS,
@@ -63,6 +64,7 @@ pub(crate) struct Sender<'o, C> {
     /// Cancelled by shutdown (the reader then stops); the sender cancels it on a fatal error.
     stop_reading: CancellationToken,
     connect: C,
+    progress: Option<Tracker>,
 }
 
 /// Everything the loop mutates.
@@ -91,6 +93,9 @@ struct State<'o, A> {
     summary: Summary,
     dead: DeadLetter,
     dead_pending: Vec<u8>,
+    /// Lines in `dead_pending` that are done once it is on disk (for the progress record).
+    dead_pending_lines: Vec<u64>,
+    progress: Option<Tracker>,
     /// Set by an error no retry can fix (stream gone, access denied): from then on everything
     /// is dead-lettered with it.
     fatal: Option<StreamError>,
@@ -133,6 +138,7 @@ where
         rx: mpsc::Receiver<Item>,
         stop_reading: CancellationToken,
         connect: C,
+        progress: Option<Tracker>,
     ) -> Self {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         Self {
@@ -143,6 +149,7 @@ where
             done_tx,
             stop_reading,
             connect,
+            progress,
         }
     }
 
@@ -177,6 +184,8 @@ where
                 ),
                 connector,
                 dead_pending: Vec::new(),
+                dead_pending_lines: Vec::new(),
+                progress: self.progress.clone(),
                 fatal: None,
                 input_open: true,
                 stats: Throughput::default(),
@@ -219,6 +228,9 @@ where
             }
             let config_pending = config_pending && !drained;
             st.flush_dead()?;
+            if let Some(progress) = &st.progress {
+                progress.save(false);
+            }
             st.maybe_stats();
             if let Some(reason) = st.fatal.as_ref().map(ToString::to_string) {
                 // Nothing can be sent: stop reading, and dead-letter what was already read
@@ -444,8 +456,9 @@ impl<A: ProducerApi> State<'_, A> {
 
     fn take(&mut self, item: Item) {
         match item {
-            Item::Dead(line) => {
-                self.dead_pending.extend_from_slice(&line);
+            Item::Dead { line, entry } => {
+                self.dead_pending.extend_from_slice(&entry);
+                self.dead_pending_lines.push(line);
                 self.count_dead(NO_SHARD);
             }
             Item::Record(record) => {
@@ -503,11 +516,21 @@ impl<A: ProducerApi> State<'_, A> {
             self.dead.append(&self.dead_pending)?;
             self.dead_pending.clear();
         }
+        for line in self.dead_pending_lines.drain(..) {
+            if let Some(progress) = &self.progress {
+                progress.done(line);
+            }
+        }
         Ok(())
     }
 
-    /// Dead-letters one record that could not be sent.
-    fn dead_letter(&mut self, shard: &str, queued: Queued, error: &str) {
+    /// Dead-letters one record that could not be sent. `for_good`: the record itself failed (its
+    /// attempts ran out), so its line is done; not when the stream failed or the run stopped, so
+    /// that a restart sends it again.
+    fn dead_letter(&mut self, shard: &str, queued: Queued, error: &str, for_good: bool) {
+        if for_good {
+            self.dead_pending_lines.push(queued.record.line);
+        }
         Entry {
             line: Some(queued.record.line),
             stage: Some(Stage::Put),
@@ -528,11 +551,11 @@ impl<A: ProducerApi> State<'_, A> {
     fn dead_letter_all(&mut self, reason: &str) {
         for (shard, queue) in std::mem::take(&mut self.queues) {
             for queued in queue.records {
-                self.dead_letter(&shard, queued, reason);
+                self.dead_letter(&shard, queued, reason, false);
             }
         }
         for queued in std::mem::take(&mut self.orphans) {
-            self.dead_letter(NO_SHARD, queued, reason);
+            self.dead_letter(NO_SHARD, queued, reason, false);
         }
     }
 
@@ -760,6 +783,9 @@ impl<A: ProducerApi> State<'_, A> {
                             self.queued -= 1;
                             self.queued_bytes -= queued.record.size();
                             self.summary.sent += 1;
+                            if let Some(progress) = &self.progress {
+                                progress.done(queued.record.line);
+                            }
                             self.stats.add(1, queued.record.size() as u64);
                             self.summary.shards.entry(shard).or_default().sent += 1;
                             ok_shards.push(predicted);
@@ -798,7 +824,7 @@ impl<A: ProducerApi> State<'_, A> {
                 let message = error.to_string();
                 for (predicted, mut queued) in batch.entries {
                     queued.attempts += 1;
-                    self.dead_letter(&predicted, queued, &message);
+                    self.dead_letter(&predicted, queued, &message, false);
                 }
                 self.fatal = Some(error);
                 return;
@@ -815,7 +841,7 @@ impl<A: ProducerApi> State<'_, A> {
                     "not sent after {} attempts: {}",
                     queued.attempts, queued.last_error
                 );
-                self.dead_letter(&shard, queued, &error);
+                self.dead_letter(&shard, queued, &error, true);
                 continue;
             }
             let mut queued = queued;

@@ -42,6 +42,9 @@ pub struct StreamOptions {
     /// Default: `paths::dead_letter_file`.
     pub dead_letter: Option<PathBuf>,
     pub stats_interval: Option<Duration>,
+    /// A corrupt checkpoint file (consume) or progress record (produce) is moved aside and the
+    /// command starts without it, instead of stopping with exit 1.
+    pub discard_corrupt_state: bool,
 }
 
 impl StreamOptions {
@@ -56,6 +59,7 @@ impl StreamOptions {
             state_dir,
             dead_letter: None,
             stats_interval: Some(Duration::from_secs(5)),
+            discard_corrupt_state: false,
         }
     }
 

@@ -6,6 +6,8 @@
 //!     checkpoints-<region>-<stream>.json   consume's checkpoints (and its .lock)
 //!     dead-letter.ndjson                   consume's dead letters
 //!     produce-dead-letter.ndjson           produce's dead letters
+//!     produce-progress-<region>-<stream>-<hash of the input path>.json
+//!                                          how far `produce --input FILE` got
 //! ```
 
 use kinesis_connector::Connector;
@@ -52,4 +54,17 @@ pub fn dead_letter_file(state_dir: &Path, connector: &Connector, side: Side) -> 
         Side::Produce => "produce-dead-letter.ndjson",
     };
     connector_dir(state_dir, connector).join(name)
+}
+
+/// `STATE_DIR/<id>/produce-progress-<region>-<stream>-<16 hex of MD5(input path)>.json`: one
+/// record per input file (its canonical path) and stream.
+pub fn progress_file(state_dir: &Path, connector: &Connector, input: &Path) -> PathBuf {
+    use md5::{Digest, Md5};
+    let digest = Md5::digest(input.as_os_str().as_encoded_bytes());
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    connector_dir(state_dir, connector).join(format!(
+        "produce-progress-{}-{}-{hash}.json",
+        connector.region.code(),
+        connector.stream
+    ))
 }

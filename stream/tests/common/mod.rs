@@ -88,6 +88,13 @@ impl Emulator {
         let _ = self.child.wait();
     }
 
+    /// Kills the emulator (SIGKILL: no graceful stop, its open connections reset). With
+    /// persistence on, what it took in its last 100 ms may be lost (the emulator's save interval).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Starts it again on the same ports (and the same data, when persistent).
     pub fn start_again(&mut self) {
         let again = Self::launch(self.port, self.tls_port, self.persist.clone());
@@ -259,6 +266,8 @@ pub fn produce_at(
         .arg(endpoint)
         .arg("--dead-letter")
         .arg(dir.join("dead.ndjson"))
+        .arg("--state-dir")
+        .arg(dir.join("state"))
         .args(["--stats-interval", "0", "--format", "json"])
         .args(extra);
     cmd
@@ -371,4 +380,127 @@ impl Proxy {
             let _ = stream.shutdown(std::net::Shutdown::Both);
         }
     }
+}
+
+/// The fault-injecting HTTP proxy (tests/stream/faultproxy.mjs) in front of an emulator: on a
+/// schedule it answers throttling, 5xx, slow answers, dropped connections and partly failed
+/// PutRecords. Killed on drop.
+pub struct FaultProxy {
+    child: Child,
+    stdin: Option<std::process::ChildStdin>,
+    pub port: u16,
+    log: PathBuf,
+}
+
+impl FaultProxy {
+    /// `schedule`: operation → faults in turn (see faultproxy.mjs); its log goes to `log`.
+    pub fn start(upstream: u16, schedule: serde_json::Value, log: &Path) -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new("node")
+            .arg(repo_root().join("tests/stream/faultproxy.mjs"))
+            .arg(upstream.to_string())
+            .arg(schedule.to_string())
+            .arg(log)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node runs the fault proxy");
+        let stdin = child.stdin.take();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let port = serde_json::from_str::<serde_json::Value>(&first)
+            .unwrap_or_else(|e| panic!("fault proxy did not start ({e}): {first:?}"))["port"]
+            .as_u64()
+            .unwrap() as u16;
+        FaultProxy {
+            child,
+            stdin,
+            port,
+            log: log.to_path_buf(),
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Closes every open client connection now.
+    pub fn cut(&mut self) {
+        use std::io::Write;
+        if let Some(stdin) = self.stdin.as_mut() {
+            stdin.write_all(b"cut\n").unwrap();
+            stdin.flush().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    /// Every request the proxy saw, in order: {op, n, fault, entries?, forwarded?, failed?}.
+    pub fn log(&self) -> Vec<serde_json::Value> {
+        lines(&std::fs::read(&self.log).unwrap())
+    }
+
+    /// How often each (operation, fault) happened.
+    pub fn faults(&self) -> BTreeMap<(String, String), u64> {
+        let mut seen = BTreeMap::new();
+        for entry in self.log() {
+            let key = (
+                entry["op"].as_str().unwrap_or("?").to_owned(),
+                entry["fault"].as_str().unwrap_or("?").to_owned(),
+            );
+            *seen.entry(key).or_default() += 1;
+        }
+        seen
+    }
+
+    /// Fails the test unless each of `faults` was injected on `op` at least once.
+    pub fn assert_injected(&self, op: &str, faults: &[&str]) {
+        let seen = self.faults();
+        for fault in faults {
+            assert!(
+                seen.contains_key(&(op.to_owned(), (*fault).to_owned())),
+                "{op}: fault {fault} never injected; seen {seen:?}"
+            );
+        }
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for `child` at most `limit` (a guard against a hang, not a timed assertion: the limit
+/// is far above any expected run); kills it and fails the test when it is passed.
+pub fn wait_with_limit(child: Child, limit: Duration) -> Output {
+    let pid = child.id();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&done);
+    let watchdog = std::thread::spawn(move || {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        true
+    });
+    let output = child.wait_with_output().unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let hung = watchdog.join().unwrap();
+    assert!(
+        !hung,
+        "the command did not finish within {limit:?}; stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
 }
