@@ -24,11 +24,13 @@ fi
 
 # Not stripped here: wasm-bindgen reads the target_features section; wasm-opt strips afterwards.
 # No reference types: the bindings pass only strings, and without them wasm-bindgen adds no
-# externref table (nor its start function).
+# externref table (nor its start function). Memory is capped at 256 MiB (a config is a few
+# hundred bytes): an input too large for it fails the allocation, which traps, and the package
+# reports it and starts a fresh instance (tests/js/trap.test.mjs).
 common=(CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
         CARGO_PROFILE_RELEASE_STRIP=false)
 if rustup target list --installed 2>/dev/null | grep -qx "$target"; then
-  env "${common[@]}" CARGO_PROFILE_RELEASE_PANIC=abort RUSTFLAGS="-Ctarget-feature=-reference-types" \
+  env "${common[@]}" CARGO_PROFILE_RELEASE_PANIC=abort RUSTFLAGS="-Ctarget-feature=-reference-types -Clink-arg=--max-memory=268435456" \
     cargo build --release --target "$target" -p kinesis-connector --lib --target-dir target/wasm-rustup
   built=target/wasm-rustup/$target/release/kinesis_connector.wasm
 elif [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ]; then
@@ -36,7 +38,7 @@ elif [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ]; then
   [ -x "$lld" ] || { echo "build-wasm: rust-lld not found at $lld" >&2; exit 1; }
   # opt-level 3, not "z": see ARCHITECTURE.md ("Decisions").
   env "${common[@]}" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
-  RUSTFLAGS="-C linker=$lld -Zunstable-options -Cpanic=immediate-abort -Ctarget-feature=-reference-types" \
+  RUSTFLAGS="-C linker=$lld -Zunstable-options -Cpanic=immediate-abort -Ctarget-feature=-reference-types -Clink-arg=--max-memory=268435456" \
     /usr/bin/cargo build --release --target "$target" -p kinesis-connector --lib \
       -Zbuild-std=std,panic_abort --target-dir target/wasm
   built=target/wasm/$target/release/kinesis_connector.wasm
