@@ -123,11 +123,17 @@ try {
     platform: 'browser',
     logLevel: 'silent',
   });
-  inflate = '// fflate (MIT), inflateSync only, bundled by pkg/build.mjs.\n' + bundled.outputFiles[0].text.trim().replace(/^var fflate\s*=/, 'const fflate =');
+  // Wrapped in a function: fflate builds its Huffman tables when its module runs, which at
+  // import time cost every importer (Node too) several milliseconds of cold start.
+  const code = bundled.outputFiles[0].text.trim();
+  if (!/^var fflate\s*=/.test(code)) fail('esbuild did not write the fflate bundle as `var fflate = ...`');
+  inflate =
+    '// fflate (MIT), inflateSync only, bundled by pkg/build.mjs; run only when it is needed.\n' +
+    'function loadFflate() {\n' + code.replace(/^var fflate\s*=/, 'return') + '\n}';
 } catch (error) {
   fail(`cannot bundle fflate's inflateSync (${error.message}); run \`npm ci\``);
 }
-if (!/^const fflate =/.test(inflate.split('\n')[1])) fail('esbuild did not write the fflate bundle as `var fflate = ...`');
+
 
 // Deflated, then base64: gzip takes base64 of deflated bytes back to about the deflated size,
 // where base64 of the raw module gzips a third larger than the module itself.
@@ -164,7 +170,7 @@ function wasmBytes() {
     const b = zlib.inflateRawSync(Buffer.from(WASM_DEFLATED_BASE64, 'base64'));
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   }
-  return fflate.inflateSync(deflatedBytes(), { out: new Uint8Array(WASM_SIZE) });
+  return loadFflate().inflateSync(deflatedBytes(), { out: new Uint8Array(WASM_SIZE) });
 }
 
 // Browsers: unpack with the native DecompressionStream and compile off the main thread while
