@@ -36,7 +36,7 @@ lint:
 test-rust:
 	$(CARGO) test -p kinesis-connector --features ts
 
-test-js: wasm
+test-js: wasm native  # tests/js/cli.test.mjs compares the npm bin with the native binary
 	node --test tests/js/
 
 test: setup build lint test-rust test-js console-test stream-test

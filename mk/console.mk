@@ -16,4 +16,4 @@ console: console-check-pkg
 
 console-test: console-check-pkg
 	@mkdir -p tests/out
-	node --test tests/browser/console.test.mjs
+	node --test tests/browser/

@@ -74,3 +74,61 @@ export declare function createSchema(): JsonSchema;
 
 /** JSON Schema of the update payload. */
 export declare function updateSchema(): JsonSchema;
+
+/**
+ * The Standard Schema v1 interface (https://standardschema.dev), declared here as the spec
+ * recommends, so the package has no dependency: form and API libraries that accept zod or
+ * valibot schemas accept these validators.
+ */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly '~standard': StandardSchemaV1.Props<Input, Output>;
+}
+
+export declare namespace StandardSchemaV1 {
+  interface Props<Input = unknown, Output = Input> {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (value: unknown) => Result<Output> | Promise<Result<Output>>;
+    readonly types?: Types<Input, Output> | undefined;
+  }
+  type Result<Output> = SuccessResult<Output> | FailureResult;
+  interface SuccessResult<Output> {
+    readonly value: Output;
+    readonly issues?: undefined;
+  }
+  interface FailureResult {
+    readonly issues: ReadonlyArray<Issue>;
+  }
+  interface Issue {
+    readonly message: string;
+    readonly path?: ReadonlyArray<PropertyKey | PathSegment> | undefined;
+  }
+  interface PathSegment {
+    readonly key: PropertyKey;
+  }
+  interface Types<Input = unknown, Output = Input> {
+    readonly input: Input;
+    readonly output: Output;
+  }
+}
+
+/** The app's context for a validator, or a function asked for it at every validation. */
+export type ContextSource = Context | (() => Context | undefined);
+
+/**
+ * A Standard Schema validator of create payloads: `validate(value)` runs {@link validateCreate}
+ * with the context and returns `{ value }` (the normalized connector) when valid, else
+ * `{ issues }`, one per error with its `path` as property keys (`['credentials', 'user']`; no
+ * path for an issue about the whole payload). Warnings do not fail it. Never throws.
+ */
+export declare function createValidator(context?: ContextSource): StandardSchemaV1<unknown, Connector>;
+
+/** A Standard Schema validator of update payloads ({@link validateUpdate}; give `current` in the context). */
+export declare function updateValidator(context?: ContextSource): StandardSchemaV1<unknown, UpdatePayload>;
+
+/**
+ * Where the JSON pointer `pointer` is in the JSON `text` (1-based line and column), as the
+ * command line reports issues; `null` when the text does not parse. A pointer to a missing value
+ * gives the place of its nearest parent.
+ */
+export declare function locate(text: string, pointer: string): { line: number; column: number } | null;

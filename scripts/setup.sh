@@ -27,6 +27,17 @@ if command -v rustup >/dev/null; then
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 fi
 
+# wasm-bindgen-cli at exactly the version of the wasm-bindgen crate in Cargo.lock (the crate is
+# pinned with `=` in Cargo.toml so the two never drift); about 3 minutes to compile.
+wasm_bindgen="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)" != "$wasm_bindgen" ]; then
+  echo "setup: installing wasm-bindgen-cli $wasm_bindgen"
+  # --locked first (the versions its authors tested); without it when a locked dependency is
+  # missing from the registry mirror.
+  cargo install --quiet --locked wasm-bindgen-cli --version "=$wasm_bindgen" ||
+    cargo install --quiet wasm-bindgen-cli --version "=$wasm_bindgen"
+fi
+
 # Node tooling (tests, the emulator, benchmarks, wasm-opt), reinstalled when the lock changes.
 # A node_modules that is a symbolic link (a worktree sharing another checkout's install) is
 # left alone: `npm ci` empties the directory it points to and replaces the link, which broke

@@ -32,6 +32,9 @@ pub(crate) struct Arena<M> {
     next: Cell<usize>,
     /// The end of the memory the arena owns.
     end: Cell<usize>,
+    /// Set when a call has returned: the next allocation (the next call's first argument)
+    /// empties the arena first, by which time the glue has read the result.
+    reset_pending: Cell<bool>,
 }
 
 impl<M: Memory> Arena<M> {
@@ -41,7 +44,14 @@ impl<M: Memory> Arena<M> {
             base: Cell::new(0),
             next: Cell::new(0),
             end: Cell::new(0),
+            reset_pending: Cell::new(false),
         }
+    }
+
+    /// Releases every block at the next allocation: what a call leaves (its result) stays
+    /// readable until then.
+    pub(crate) fn reset_before_next_alloc(&self) {
+        self.reset_pending.set(true);
     }
 
     /// Releases every block at once.
@@ -81,6 +91,9 @@ impl<M: Memory> Arena<M> {
     // by a fifth).
     #[inline(never)]
     fn bump(&self, layout: Layout) -> *mut u8 {
+        if self.reset_pending.replace(false) {
+            self.reset();
+        }
         if !self.reserve(0) {
             return std::ptr::null_mut();
         }
@@ -105,8 +118,8 @@ impl<M: Memory> Arena<M> {
 }
 
 // SAFETY: the blocks handed out are disjoint ranges of memory the arena owns, aligned as asked,
-// and none is handed out again before `reset`, which `wasm.rs` calls only when no block is in
-// use. The module is single-threaded (wasm32-unknown-unknown without the atomics feature).
+// and none is handed out again before `reset`, which runs (through `reset_before_next_alloc`,
+// set by `wasm.rs` when a call returns) only when no block is in use. The module is single-threaded (wasm32-unknown-unknown without the atomics feature).
 unsafe impl<M: Memory> GlobalAlloc for Arena<M> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         self.bump(layout)
@@ -237,6 +250,28 @@ mod tests {
             arena.reset();
             assert_eq!(arena.used(), 0);
             assert_eq!(arena.alloc(layout(3, 1)), a);
+        }
+    }
+
+    #[test]
+    fn a_pending_reset_waits_for_the_next_allocation() {
+        let arena = Arena::new(Buffer::new(8));
+        // SAFETY: as above.
+        unsafe {
+            let first = arena.alloc(layout(8, 8));
+            let result = arena.alloc(layout(32, 1));
+            std::ptr::write_bytes(result, 9, 32);
+            arena.reset_before_next_alloc();
+            // The result of the call that just returned is still there (the glue reads it, then
+            // frees it, before the next call allocates its first argument).
+            assert_eq!(result.read(), 9);
+            arena.dealloc(result, layout(32, 1));
+            assert_eq!(
+                arena.alloc(layout(8, 8)),
+                first,
+                "the next allocation starts afresh"
+            );
+            assert_eq!(arena.used(), 8);
         }
     }
 

@@ -1,12 +1,12 @@
-//! The operations of the npm package, as the wasm module exports them through `kc_call`: one
-//! definition of their codes and names. The wasm binding dispatches on it, the Rust tests run
-//! the fixture corpus through it, and pkg/build.mjs generates the glue's op table from it (it
-//! asks the built module: op [`LIST_OPS`] answers `[{"code":1,"name":"validateCreate"},...]`).
+//! The operations of the npm package, as the wasm module exports them (one `#[wasm_bindgen]`
+//! function each, named by [`Op::name`]): one definition of their codes and names. The wasm
+//! binding dispatches on it, the Rust tests run the fixture corpus through it, and pkg/build.mjs
+//! generates the package's export list from it (it asks the built module's `operations()`).
 
-/// `kc_call` op code that lists the operations instead of running one.
+/// The code no operation has (the raw ABI's "list the operations"; kept for the Rust API).
 pub const LIST_OPS: u32 = 0;
 
-/// An operation of the package; the discriminant is its `kc_call` code.
+/// An operation of the package; the discriminant is its code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     ValidateCreate = 1,
@@ -37,7 +37,7 @@ impl Op {
         Op::UpdateSchema,
     ];
 
-    /// The `kc_call` code.
+    /// The operation's code.
     pub const fn code(self) -> u32 {
         self as u32
     }

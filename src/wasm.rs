@@ -1,125 +1,120 @@
-//! The WebAssembly binding: text in, JSON text out, one dispatch, one error path.
+//! The WebAssembly binding: `#[wasm_bindgen]` exports, text in, JSON text out, one dispatch,
+//! one error path.
 //!
-//! No wasm-bindgen: every export takes UTF-8 buffers the JS glue (pkg/src/glue.js) wrote into
-//! linear memory and leaves the result JSON in one buffer the glue reads back. Measured, this is
-//! several times faster than reading JS objects field by field through serde-wasm-bindgen, and
-//! the module imports nothing. See ARCHITECTURE.md ("The wasm ABI").
+//! Each export takes the JSON text the JS layer (pkg/src/api.js) wrote for its arguments and
+//! returns the result as JSON text; wasm-bindgen generates the glue that copies the strings.
+//! Text crosses faster than structured values read field by field (measured, see
+//! ARCHITECTURE.md "Decisions"), and the core reads JS values and user text with one parser.
+//! Memory is the bump arena of `arena.rs`: an export asks it to empty itself at the next
+//! allocation, after the glue has read (and freed) the result.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::arena::ARENA;
 use crate::write::WriteJson;
 
 use crate::issues::{IssueCode, Issues};
 use crate::json::{self, Node, SyntaxErrorKind};
-use crate::ops::{Op, LIST_OPS};
+use crate::ops::Op;
 use crate::validate::{read_context, Ctx};
 
-/// The last result (in the arena, alive until the next call's first allocation).
-static RESULT_PTR: AtomicUsize = AtomicUsize::new(0);
-/// Set when a call has returned: the next `kc_alloc` or `kc_call` empties the arena first
-/// (the glue has read the result by then).
-static CALL_DONE: AtomicBool = AtomicBool::new(false);
-
-fn start_call() {
-    if CALL_DONE.swap(false, Relaxed) {
-        ARENA.reset();
-    }
-}
-
-/// A buffer of `len` bytes for an argument; `kc_call` takes ownership of it.
-#[no_mangle]
-pub extern "C" fn kc_alloc(len: usize) -> *mut u8 {
-    start_call();
-    let mut buffer = std::mem::ManuallyDrop::new(Vec::<u8>::with_capacity(len.max(1)));
-    buffer.as_mut_ptr()
-}
-
-/// Free a buffer from `kc_alloc` that was not passed to `kc_call`.
-///
-/// # Safety
-/// `ptr` and `len` must come from one `kc_alloc(len)` call.
-#[no_mangle]
-pub unsafe extern "C" fn kc_free(ptr: *mut u8, len: usize) {
-    // SAFETY: the caller passes back exactly what kc_alloc returned for this length.
-    drop(unsafe { Vec::from_raw_parts(ptr, 0, len.max(1)) });
-}
-
-/// The address of the last result (valid until the next call).
-#[no_mangle]
-pub extern "C" fn kc_result_ptr() -> *const u8 {
-    RESULT_PTR.load(Relaxed) as *const u8
-}
-
-const ABSENT: usize = u32::MAX as usize;
-
-/// Run `op` on the argument texts; returns the length of the result JSON.
-///
-/// # Safety
-/// Each `(ptr, len)` is a buffer from `kc_alloc(len)` filled with `len` bytes, or `len` is
-/// `u32::MAX` for an absent argument.
-#[no_mangle]
-pub unsafe extern "C" fn kc_call(
-    op: u32,
-    a_ptr: *mut u8,
-    a_len: usize,
-    b_ptr: *mut u8,
-    b_len: usize,
-    c_ptr: *mut u8,
-    c_len: usize,
-) -> usize {
-    // Without arguments no kc_alloc came first.
-    start_call();
-    // SAFETY: forwarded from this function's contract.
-    let a = unsafe { take(a_ptr, a_len) };
-    // SAFETY: as above.
-    let b = unsafe { take(b_ptr, b_len) };
-    // SAFETY: as above.
-    let c = unsafe { take(c_ptr, c_len) };
+/// Runs `op` on the argument texts (`None`: the argument was absent) and hands the result over.
+fn run(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>) -> String {
     let mut out = Vec::with_capacity(1024);
-    match Op::from_code(op) {
-        Some(op) => dispatch(op, a.as_deref(), b.as_deref(), c.as_deref(), &mut out),
-        None if op == LIST_OPS => list_ops(&mut out),
-        None => out.extend_from_slice(br#"{"valid":false,"errors":[{"severity":"error","code":"input.internal","path":"","message":"Unknown operation.","params":{}}],"warnings":[]}"#),
-    }
-    let len = out.len();
-    RESULT_PTR.store(out.as_ptr() as usize, Relaxed);
-    // The arena reclaims it (and everything else of this call) at the next call.
-    std::mem::forget(out);
-    CALL_DONE.store(true, Relaxed);
-    len
+    dispatch(op, a, b, c, &mut out);
+    let result = String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    // Between here and the glue reading the result nothing allocates: wasm-bindgen's conversion
+    // of the String only shrinks it, which the arena does in place.
+    ARENA.reset_before_next_alloc();
+    result
 }
 
-unsafe fn take(ptr: *mut u8, len: usize) -> Option<String> {
-    if len == ABSENT {
-        return None;
+#[wasm_bindgen(js_name = validateCreate)]
+pub fn validate_create(input: &str, context: Option<String>) -> String {
+    run(Op::ValidateCreate, Some(input), context.as_deref(), None)
+}
+
+#[wasm_bindgen(js_name = validateUpdate)]
+pub fn validate_update(input: &str, context: Option<String>) -> String {
+    run(Op::ValidateUpdate, Some(input), context.as_deref(), None)
+}
+
+#[wasm_bindgen(js_name = validateCreateJson)]
+pub fn validate_create_json(text: &str, context: Option<String>) -> String {
+    run(Op::ValidateCreateJson, Some(text), context.as_deref(), None)
+}
+
+#[wasm_bindgen(js_name = validateUpdateJson)]
+pub fn validate_update_json(text: &str, context: Option<String>) -> String {
+    run(Op::ValidateUpdateJson, Some(text), context.as_deref(), None)
+}
+
+#[wasm_bindgen(js_name = normalizeCreate)]
+pub fn normalize_create(input: &str) -> String {
+    run(Op::NormalizeCreate, Some(input), None, None)
+}
+
+#[wasm_bindgen(js_name = normalizeUpdate)]
+pub fn normalize_update(input: &str) -> String {
+    run(Op::NormalizeUpdate, Some(input), None, None)
+}
+
+#[wasm_bindgen]
+pub fn diff(saved: &str, desired: &str, context: Option<String>) -> String {
+    run(Op::Diff, Some(saved), Some(desired), context.as_deref())
+}
+
+#[wasm_bindgen(js_name = applyUpdate)]
+pub fn apply_update(saved: &str, update: &str) -> String {
+    run(Op::ApplyUpdate, Some(saved), Some(update), None)
+}
+
+#[wasm_bindgen]
+pub fn regions() -> String {
+    run(Op::Regions, None, None, None)
+}
+
+#[wasm_bindgen(js_name = createSchema)]
+pub fn create_schema() -> String {
+    run(Op::CreateSchema, None, None, None)
+}
+
+#[wasm_bindgen(js_name = updateSchema)]
+pub fn update_schema() -> String {
+    run(Op::UpdateSchema, None, None, None)
+}
+
+/// Where `pointer` is in the JSON `text`: `"line:column"` (1-based, columns in characters), or
+/// `""` when the text does not parse or has no such value (the npm bin's report, as the CLI's).
+#[wasm_bindgen]
+pub fn locate(text: &str, pointer: &str) -> String {
+    let mut out = Vec::new();
+    if let Some((line, column)) = crate::json::locate(text, pointer) {
+        crate::write::unsigned(&mut out, line as u64);
+        out.push(b':');
+        crate::write::unsigned(&mut out, column as u64);
     }
-    // SAFETY: the buffer came from kc_alloc(len) and holds len initialized bytes.
-    let bytes = unsafe { Vec::from_raw_parts(ptr, len, len.max(1)) };
-    Some(
-        String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-    )
+    let out = String::from_utf8(out).unwrap_or_default();
+    ARENA.reset_before_next_alloc();
+    out
+}
+
+/// The package's operations (src/ops.rs), one name a line: pkg/build.mjs checks that the
+/// generated glue exports each and that pkg/src/api.js wraps each.
+#[wasm_bindgen(js_name = operations)]
+pub fn operations() -> String {
+    let mut names = String::new();
+    for op in Op::ALL {
+        names.push_str(op.name());
+        names.push('\n');
+    }
+    ARENA.reset_before_next_alloc();
+    names
 }
 
 fn write_json<T: WriteJson>(out: &mut Vec<u8>, value: &T) {
     value.write_json(out);
-}
-
-/// `[{"code":1,"name":"validateCreate"},...]`: what pkg/build.mjs generates the glue's table from.
-fn list_ops(out: &mut Vec<u8>) {
-    out.push(b'[');
-    for (i, op) in Op::ALL.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(b"{\"code\":");
-        crate::write::unsigned(out, op.code().into());
-        out.extend_from_slice(b",\"name\":");
-        crate::write::string(out, op.name());
-        out.push(b'}');
-    }
-    out.push(b']');
 }
 
 /// Parse an argument the glue serialized from a JS value (markers allowed).

@@ -16,10 +16,11 @@ const consumer = `
 import {
   validateCreate, validateUpdate, validateCreateJson, validateUpdateJson,
   normalizeCreate, normalizeUpdate, diff, applyUpdate, regions, createSchema, updateSchema,
+  createValidator, updateValidator, locate,
 } from 'kinesis-connector';
 import type {
   Change, Connector, Context, DiffContext, DiffResult, Effect, Issue, IssueCode, NormalizeResult,
-  RegionInfo, Request, Severity, UpdatePayload, ValidationResult, JsonSchema,
+  RegionInfo, Request, Severity, UpdatePayload, ValidationResult, JsonSchema, StandardSchemaV1,
 } from 'kinesis-connector';
 
 const input: unknown = JSON.parse('{}');
@@ -136,7 +137,29 @@ const schema: JsonSchema = createSchema();
 const updSchema: JsonSchema = updateSchema();
 const title: unknown = schema['title'];
 
+// Standard Schema: what a form library infers from the validator.
+type OutputOf<S> = S extends StandardSchemaV1<unknown, infer O> ? O : never;
+const creator = createValidator({ existingIds: ['a'] });
+const creatorOut: OutputOf<typeof creator> extends Connector ? true : false = true;
+const standard = creator['~standard'].validate(input);
+if (!(standard instanceof Promise)) {
+  if (standard.issues === undefined) {
+    const connector: Connector = standard.value;
+    void connector;
+  } else {
+    const first: string | undefined = standard.issues[0]?.message;
+    const keys: readonly (PropertyKey | StandardSchemaV1.PathSegment)[] | undefined = standard.issues[0]?.path;
+    void [first, keys];
+  }
+}
+const updater: StandardSchemaV1<unknown, UpdatePayload> = updateValidator(() => ({ current: input }));
+const at: { line: number; column: number } | null = locate('{}', '');
+
 // Misuse must not compile:
+// @ts-expect-error a create validator's output is not an update payload's shape alone
+const wrongOut: StandardSchemaV1<unknown, { shards: string }> = creator;
+// @ts-expect-error locate takes text and a pointer
+locate(1, '');
 // @ts-expect-error the text argument is a string
 validateCreateJson(42);
 // @ts-expect-error existingIds holds strings
@@ -152,7 +175,7 @@ diff(input, input, { current: input });
 // @ts-expect-error a DELETE carries no body
 diff(input, input).requests.filter((r) => r.method === 'DELETE').map((r) => r.body);
 
-void [fromText, normalizedValue, action, created2, shardsUpdate, applied, names, codes, updSchema, title, notAny, notACode, isRegion];
+void [creatorOut, updater, at, wrongOut, fromText, normalizedValue, action, created2, shardsUpdate, applied, names, codes, updSchema, title, notAny, notACode, isRegion];
 `;
 
 const cjsConsumer = `

@@ -121,7 +121,7 @@ test('vite build with no plugin succeeds and the built page validates in Chromiu
   const assets = readdirSync(join(app, 'dist', 'assets'));
   assert.ok(assets.some((f) => f.endsWith('.js')), assets.join());
   const bundle = assets.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(app, 'dist', 'assets', f), 'utf8')).join('\n');
-  assert.ok(bundle.includes('kc_call'), 'the glue is not in the bundle');
+  assert.ok(bundle.includes('__wbindgen_malloc'), "wasm-bindgen's bindings are not in the bundle");
   const server = await serve(join(app, 'dist'));
   try {
     checkPageResult(await runPage(`${server.url}/`));
