@@ -12,10 +12,10 @@
 
 mod coordinator;
 pub mod output;
-mod reader;
+pub(crate) mod reader;
 #[cfg(test)]
 mod tests;
-mod writer;
+pub(crate) mod writer;
 
 pub use writer::WriteError;
 
@@ -53,6 +53,8 @@ pub struct ConsumeOptions {
     pub shard_refresh: Duration,
     /// How long a caught-up shard waits before polling again.
     pub idle_poll: Duration,
+    /// `--lease-table`: shards and checkpoints come from a KCL lease table instead of the file.
+    pub lease: Option<crate::lease::LeaseOptions>,
 }
 
 impl ConsumeOptions {
@@ -68,6 +70,7 @@ impl ConsumeOptions {
             idle_timeout: None,
             shard_refresh: Duration::from_secs(10),
             idle_poll: Duration::from_millis(500),
+            lease: None,
         }
     }
 
@@ -119,6 +122,13 @@ pub enum ConsumeError {
     Checkpoint(#[from] CheckpointError),
     #[error(transparent)]
     Write(#[from] WriteError),
+    #[error(transparent)]
+    Lease(#[from] crate::lease::LeaseError),
+    #[error("cannot serve metrics on {addr}")]
+    MetricsAddr {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// The settings a running session picks up without reconnecting.
@@ -166,7 +176,7 @@ impl SessionFailure {
         }
     }
 
-    fn take(&self) -> Option<StreamError> {
+    pub(crate) fn take(&self) -> Option<StreamError> {
         self.0.lock().ok().and_then(|mut slot| slot.take())
     }
 }
@@ -208,15 +218,37 @@ pub async fn run(
         let connection =
             Connection::from_connector(&connector, options.common.endpoint_url.as_deref());
         let api = connection.client().await;
-        let session = run_session(
-            api,
-            &connector,
-            &options,
-            output,
-            session_stop.clone(),
-            live_rx,
-            connect_timeout.take(),
-        );
+        let session = async {
+            match &options.lease {
+                Some(lease) => {
+                    let table = lease.connect(&connection).await;
+                    crate::lease::run_session(
+                        api,
+                        table,
+                        lease,
+                        &connector,
+                        &options,
+                        output,
+                        session_stop.clone(),
+                        live_rx,
+                        connect_timeout.take(),
+                    )
+                    .await
+                }
+                None => {
+                    run_session(
+                        api,
+                        &connector,
+                        &options,
+                        output,
+                        session_stop.clone(),
+                        live_rx,
+                        connect_timeout.take(),
+                    )
+                    .await
+                }
+            }
+        };
         let supervise = async {
             loop {
                 tokio::select! {
@@ -289,7 +321,7 @@ pub async fn run_session<A: KinesisApi>(
             pipeline: Pipeline::new(method),
             output,
             dead_letter: DeadLetter::new(options.dead_letter_path(connector)),
-            store,
+            store: Box::new(store),
             checkpoints: saved.unwrap_or(Checkpoints {
                 version: 1,
                 ..Checkpoints::default()
@@ -299,6 +331,7 @@ pub async fn run_session<A: KinesisApi>(
             idle_timeout: options.idle_timeout,
             live,
             options: &options.common,
+            metrics: None,
         };
         let ((), written) = tokio::join!(coordinator.run(), writer.run());
         let summary = written?;

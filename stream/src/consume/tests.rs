@@ -29,6 +29,7 @@ impl Fake {
             parent: parent.map(Into::into),
             adjacent_parent: None,
             closed,
+            hash_range: None,
         });
         let records = ns
             .map(|n| KinesisRecord {
