@@ -1,0 +1,655 @@
+//! `consume --lease-table` with several worker processes against the real emulators: kinesis-mock
+//! (npm `kinesis-local`) for the stream and dynalite (npm `dynalite`, a DynamoDB implementation
+//! on LevelDB) for the lease table, both started per test. Records are written by
+//! `@aws-sdk/client-kinesis`; the table is read (and seeded in KCL's format) with the official
+//! Rust DynamoDB SDK.
+#![allow(clippy::unwrap_used, reason = "tests")]
+
+mod common;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use common::*;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A dynalite server keeping its data in a directory (so it can be stopped and started again).
+struct Dynalite {
+    child: Option<Child>,
+    port: u16,
+    path: PathBuf,
+}
+
+impl Dynalite {
+    fn start(dir: &Path) -> Self {
+        let mut server = Dynalite {
+            child: None,
+            port: free_port(),
+            path: dir.join("dynalite"),
+        };
+        server.launch();
+        server
+    }
+
+    fn launch(&mut self) {
+        let child = Command::new("node")
+            .arg(repo_root().join("node_modules/dynalite/cli.js"))
+            .args(["--port", &self.port.to_string(), "--path"])
+            .arg(&self.path)
+            .args(["--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node runs dynalite");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "dynalite did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn client(&self) -> aws_sdk_dynamodb::Client {
+        let connection = kinesis_stream::kinesis::Connection {
+            region: "us-east-1".into(),
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_access_key: Some(SECRET.into()),
+            endpoint_url: None,
+        };
+        let config = block_on(connection.sdk_config(Some(self.endpoint()), None));
+        aws_sdk_dynamodb::Client::new(&config)
+    }
+
+    /// Every item of the table, raw.
+    fn items(&self, table: &str) -> Vec<HashMap<String, AttributeValue>> {
+        let client = self.client();
+        block_on(async {
+            client
+                .scan()
+                .table_name(table)
+                .consistent_read(true)
+                .send()
+                .await
+                .map(|out| out.items.unwrap_or_default())
+                .unwrap_or_default()
+        })
+    }
+
+    /// leaseKey → leaseOwner for every lease whose checkpoint is not SHARD_END.
+    fn owners(&self, table: &str) -> BTreeMap<String, Option<String>> {
+        self.items(table)
+            .iter()
+            .filter(|i| text(i, "checkpoint").as_deref() != Some("SHARD_END"))
+            .map(|i| (text(i, "leaseKey").unwrap(), text(i, "leaseOwner")))
+            .collect()
+    }
+}
+
+impl Drop for Dynalite {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn text(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_n().ok()).cloned()
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+/// One `consume --lease-table` worker process, its stdout and stderr in files.
+struct Worker {
+    id: String,
+    child: Child,
+    out: PathBuf,
+    err: PathBuf,
+}
+
+impl Worker {
+    fn start(
+        emulator: &Emulator,
+        dynamo: &Dynalite,
+        dir: &Path,
+        config: &Path,
+        id: &str,
+        failover: &str,
+    ) -> Self {
+        let out = dir.join(format!("{id}.out"));
+        let err = dir.join(format!("{id}.err"));
+        let mut cmd = consume(
+            emulator,
+            &dir.join(id),
+            config,
+            &[
+                "--lease-table",
+                "leases",
+                "--worker-id",
+                id,
+                "--failover-time",
+                failover,
+                "--dynamodb-endpoint-url",
+                &dynamo.endpoint(),
+            ],
+        );
+        cmd.env("KINESIS_CONNECTOR_LOG", "warn,kinesis_stream=info")
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap());
+        Worker {
+            id: id.to_owned(),
+            child: cmd.spawn().unwrap(),
+            out,
+            err,
+        }
+    }
+
+    fn lines(&self) -> Vec<serde_json::Value> {
+        lines(&std::fs::read(&self.out).unwrap_or_default())
+    }
+
+    fn log(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.err).unwrap_or_default()).into_owned()
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// SIGTERM and the exit status.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal("-TERM");
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits (polling) until `done` holds; panics with `what` and the workers' logs after `limit`.
+fn wait_for(what: &str, limit: Duration, workers: &[&Worker], mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        if Instant::now() > deadline {
+            for w in workers {
+                eprintln!("--- {} ---\n{}", w.id, w.log());
+            }
+            panic!("timed out waiting for: {what}");
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn ns_of(lines: &[serde_json::Value]) -> Vec<u64> {
+    lines
+        .iter()
+        .filter_map(|l| l["data"]["n"].as_u64())
+        .collect()
+}
+
+/// Every `n` any worker wrote, with how many times.
+fn union(workers: &[&Worker]) -> BTreeMap<u64, usize> {
+    let mut all = BTreeMap::new();
+    for w in workers {
+        for n in ns_of(&w.lines()) {
+            *all.entry(n).or_insert(0) += 1;
+        }
+    }
+    all
+}
+
+fn holds_all(workers: &[&Worker], range: std::ops::Range<u64>) -> bool {
+    let all = union(workers);
+    range.into_iter().all(|n| all.contains_key(&n))
+}
+
+/// Lease count per owner.
+fn loads(dynamo: &Dynalite) -> BTreeMap<String, usize> {
+    let mut loads = BTreeMap::new();
+    for owner in dynamo.owners("leases").into_values().flatten() {
+        *loads.entry(owner).or_insert(0) += 1;
+    }
+    loads
+}
+
+fn settled(dynamo: &Dynalite, ids: &[&str], each: usize) -> bool {
+    let loads = loads(dynamo);
+    loads.len() == ids.len() && ids.iter().all(|id| loads.get(*id) == Some(&each))
+}
+
+const LONG: Duration = Duration::from_secs(180);
+
+#[test]
+fn three_workers_settle_at_two_leases_and_kill_9_moves_leases_without_loss() {
+    let emulator = Emulator::start();
+    let dynamo = Dynalite::start(&scratch("lease-three-db"));
+    let dir = scratch("lease-three");
+    emulator.create_stream("three", 6);
+    emulator.put(&dir, "three", &numbered(600, 23, 0));
+    let config = config(&dir, "three", 6, json!({}));
+    let a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "3");
+    let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "3");
+    let c = Worker::start(&emulator, &dynamo, &dir, &config, "worker-c", "3");
+    let all = [&a, &b, &c];
+    wait_for("2 leases each", LONG, &all, || {
+        settled(&dynamo, &["worker-a", "worker-b", "worker-c"], 2)
+    });
+    wait_for("the first 600 records", LONG, &all, || {
+        holds_all(&all, 0..600)
+    });
+    // Settled: what is written now is read exactly once, by the lease holder.
+    emulator.put(&dir, "three", &numbered(300, 23, 600));
+    wait_for("the next 300 records", LONG, &all, || {
+        holds_all(&all, 600..900)
+    });
+    let counts = union(&all);
+    for n in 600..900 {
+        assert_eq!(counts[&n], 1, "record {n} read once after the leases settled");
+    }
+    // Each shard's records came from one worker only since the settle.
+    let mut readers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for w in all {
+        for line in w.lines() {
+            if line["data"]["n"].as_u64().unwrap() >= 600 {
+                readers
+                    .entry(line["shardId"].as_str().unwrap().to_owned())
+                    .or_default()
+                    .insert(w.id.clone());
+            }
+        }
+    }
+    assert!(readers.values().all(|r| r.len() == 1), "{readers:?}");
+
+    // kill -9 worker-c mid-stream: its leases move to the other two; nothing is lost.
+    let mut c = c;
+    emulator.put(&dir, "three", &numbered(300, 23, 900));
+    c.signal("-KILL");
+    let _ = c.child.wait();
+    let survivors = [&a, &b];
+    emulator.put(&dir, "three", &numbered(300, 23, 1200));
+    wait_for("3 leases each on the survivors", LONG, &survivors, || {
+        settled(&dynamo, &["worker-a", "worker-b"], 3)
+    });
+    wait_for("every record after the kill", LONG, &survivors, || {
+        let all = union(&[&a, &b, &c]);
+        (0..1500).all(|n| all.contains_key(&n))
+    });
+    let gained = format!("{}{}", a.log(), b.log());
+    assert!(
+        gained.contains("previous_owner=\"worker-c\"") || gained.contains("previous_owner=worker-c"),
+        "the survivors took worker-c's leases:\n{gained}"
+    );
+    let mut a = a;
+    let mut b = b;
+    assert!(a.terminate().success(), "{}", a.log());
+    assert!(b.terminate().success(), "{}", b.log());
+}
+
+#[test]
+fn sigterm_hands_leases_over_without_waiting_for_the_failover_time() {
+    let emulator = Emulator::start();
+    let dynamo = Dynalite::start(&scratch("lease-term-db"));
+    let dir = scratch("lease-term");
+    emulator.create_stream("term", 4);
+    emulator.put(&dir, "term", &numbered(200, 13, 0));
+    let config = config(&dir, "term", 4, json!({}));
+    // A long failover time: a lease that moves before it has passed was handed over.
+    let mut a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "30");
+    let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "30");
+    wait_for("2 leases each", LONG, &[&a, &b], || {
+        settled(&dynamo, &["worker-a", "worker-b"], 2)
+    });
+    wait_for("the first 200 records", LONG, &[&a, &b], || {
+        holds_all(&[&a, &b], 0..200)
+    });
+    let status = a.terminate();
+    assert!(status.success(), "{}", a.log());
+    assert_eq!(a.log().matches("lease released").count(), 2, "{}", a.log());
+    // Released leases have no owner: the other worker takes them as unowned on its next pass.
+    emulator.put(&dir, "term", &numbered(200, 13, 200));
+    wait_for("worker-b holds all 4", LONG, &[&a, &b], || {
+        settled(&dynamo, &["worker-b"], 4)
+    });
+    wait_for("every record", LONG, &[&a, &b], || {
+        holds_all(&[&a, &b], 0..400)
+    });
+    let log = b.log();
+    let taken_unowned = log
+        .lines()
+        .filter(|l| l.contains("lease gained") && l.contains("previous_owner=-"))
+        .count();
+    assert!(
+        taken_unowned >= 2,
+        "worker-b took the released leases as unowned (not expired):\n{log}"
+    );
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("lease gained") && l.contains("previous_owner=worker-a")),
+        "nothing was taken over by expiry:\n{log}"
+    );
+    // What worker-a checkpointed before it released is not read again by worker-b.
+    let counts = union(&[&a, &b]);
+    assert!((0..400).all(|n| counts.contains_key(&(n as u64))));
+    let mut b = b;
+    assert!(b.terminate().success());
+    let again = union(&[&a, &b]);
+    for n in 0..200u64 {
+        assert_eq!(again[&n], 1, "record {n}: checkpointed by worker-a, so read once");
+    }
+}
+
+#[test]
+fn a_fourth_worker_joins_and_steals_toward_an_even_share() {
+    let emulator = Emulator::start();
+    let dynamo = Dynalite::start(&scratch("lease-join-db"));
+    let dir = scratch("lease-join");
+    emulator.create_stream("join", 6);
+    emulator.put(&dir, "join", &numbered(300, 17, 0));
+    let config = config(&dir, "join", 6, json!({}));
+    let a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "3");
+    let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "3");
+    let c = Worker::start(&emulator, &dynamo, &dir, &config, "worker-c", "3");
+    wait_for("2 leases each", LONG, &[&a, &b, &c], || {
+        settled(&dynamo, &["worker-a", "worker-b", "worker-c"], 2)
+    });
+    let d = Worker::start(&emulator, &dynamo, &dir, &config, "worker-d", "3");
+    let all = [&a, &b, &c, &d];
+    // 6 leases over 4 workers: 2, 2, 1, 1 (ceil(6/4) = 2, one steal a pass).
+    wait_for("worker-d holds leases, nobody more than 2", LONG, &all, || {
+        let loads = loads(&dynamo);
+        loads.len() == 4
+            && loads.values().all(|n| *n <= 2)
+            && loads.values().sum::<usize>() == 6
+    });
+    let log = d.log();
+    assert!(log.contains("how=\"stolen\"") || log.contains("how=stolen"), "{log}");
+    // Stable again: every new record is read exactly once, by its shard's one reader.
+    std::thread::sleep(Duration::from_secs(2));
+    emulator.put(&dir, "join", &numbered(300, 17, 300));
+    wait_for("every record", LONG, &all, || holds_all(&all, 0..600));
+    let counts = union(&all);
+    for n in 300..600 {
+        assert_eq!(counts[&n], 1, "record {n}: one reader per shard past the lease loss");
+    }
+    let owners = dynamo.owners("leases");
+    assert_eq!(owners.len(), 6);
+    assert!(owners.values().all(Option::is_some));
+    for mut w in [a, b, c, d] {
+        assert!(w.terminate().success(), "{}", w.log());
+    }
+}
+
+#[test]
+fn a_table_seeded_in_kcl_format_is_picked_up() {
+    let emulator = Emulator::start();
+    let dynamo = Dynalite::start(&scratch("lease-kcl-db"));
+    let dir = scratch("lease-kcl");
+    emulator.create_stream("kcl", 3);
+    // Shard 0: plain records; shard 1: one KPL aggregate then plain records.
+    let shards = emulator.js(&["shards", "kcl"]);
+    let shards: serde_json::Value = serde_json::from_str(&shards).unwrap();
+    let ids: Vec<String> = shards
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["ShardId"].as_str().unwrap().to_owned())
+        .collect();
+    emulator.put(&dir, "kcl", &numbered(90, 29, 0));
+    emulator.js(&[
+        "put-kpl",
+        "kcl",
+        "agg={\"u\":0}",
+        "agg={\"u\":1}",
+        "agg={\"u\":2}",
+        "agg={\"u\":3}",
+    ]);
+    let before = emulator.dump("kcl");
+    let dumped = emulator.js(&["dump", "kcl"]);
+    let records: Vec<serde_json::Value> = dumped
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(before.len(), records.len());
+    let seq_of = |pred: &dyn Fn(&serde_json::Value) -> bool| {
+        records
+            .iter()
+            .find(|r| pred(r))
+            .map(|r| r["sequenceNumber"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    // The aggregate's shard and sequence number; a mid-shard plain record elsewhere.
+    let agg_shard = records
+        .iter()
+        .find(|r| r["partitionKey"] == "agg")
+        .map(|r| r["shardId"].as_str().unwrap().to_owned())
+        .unwrap();
+    let agg_seq = seq_of(&|r| r["partitionKey"] == "agg");
+    let plain_shard = ids.iter().find(|id| **id != agg_shard).unwrap().clone();
+    let end_shard = ids
+        .iter()
+        .find(|id| **id != agg_shard && **id != plain_shard)
+        .unwrap()
+        .clone();
+    let plain: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["shardId"] == plain_shard.as_str())
+        .collect();
+    let mid = plain.len() / 2;
+    let mid_seq = plain[mid]["sequenceNumber"].as_str().unwrap().to_owned();
+
+    // The table exactly as KCL 2.x/3.x writes it (attribute names and types), with attributes
+    // we do not use, owned by a KCL worker that has gone away.
+    let client = dynamo.client();
+    block_on(async {
+        use aws_sdk_dynamodb::types::*;
+        client
+            .create_table()
+            .table_name("leases")
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("leaseKey")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("leaseKey")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .unwrap();
+        let s = |v: &str| AttributeValue::S(v.to_owned());
+        let n = |v: u64| AttributeValue::N(v.to_string());
+        for (shard, checkpoint, sub) in [
+            (&plain_shard, mid_seq.as_str(), 0),
+            (&agg_shard, agg_seq.as_str(), 1),
+            (&end_shard, "SHARD_END", 0),
+        ] {
+            client
+                .put_item()
+                .table_name("leases")
+                .item("leaseKey", s(shard))
+                .item("leaseOwner", s("kcl-java-worker-1"))
+                .item("leaseCounter", n(17))
+                .item("ownerSwitchesSinceCheckpoint", n(0))
+                .item("checkpoint", s(checkpoint))
+                .item("checkpointSubSequenceNumber", n(sub))
+                .item("startingHashKey", s("0"))
+                .item("endingHashKey", s("1"))
+                .item("throughputKBps", AttributeValue::N("1.5".into()))
+                .item("leaseState", s("kcl-private"))
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let config = config(&dir, "kcl", 3, json!({}));
+    let mut a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "2");
+    // 2 of 3 leases are open; the KCL worker's counters stop moving, so they expire.
+    wait_for("worker-a holds the two open leases", LONG, &[&a], || {
+        let owners = dynamo.owners("leases");
+        owners.len() == 2 && owners.values().all(|o| o.as_deref() == Some("worker-a"))
+    });
+    let expected_plain: BTreeSet<String> = plain[mid + 1..]
+        .iter()
+        .map(|r| r["sequenceNumber"].as_str().unwrap().to_owned())
+        .collect();
+    wait_for("the records after each checkpoint", LONG, &[&a], || {
+        let out = a.lines();
+        let got: BTreeSet<String> = out
+            .iter()
+            .filter(|l| l["shardId"] == plain_shard.as_str())
+            .map(|l| l["sequenceNumber"].as_str().unwrap().to_owned())
+            .collect();
+        got == expected_plain
+            && out
+                .iter()
+                .filter(|l| l["partitionKey"] == "agg")
+                .count()
+                == 2
+    });
+    assert!(a.terminate().success(), "{}", a.log());
+    let out = a.lines();
+    // Resumed after the stored checkpoints: nothing at or before them, nothing twice.
+    let plain_out: Vec<String> = out
+        .iter()
+        .filter(|l| l["shardId"] == plain_shard.as_str())
+        .map(|l| l["sequenceNumber"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(plain_out.len(), expected_plain.len(), "each once");
+    let agg: Vec<u64> = out
+        .iter()
+        .filter(|l| l["partitionKey"] == "agg")
+        .map(|l| l["subSequenceNumber"].as_u64().unwrap())
+        .collect();
+    assert_eq!(agg, vec![2, 3], "the aggregate resumes after sub-sequence 1");
+    let agg_shard_plain = records
+        .iter()
+        .filter(|r| r["shardId"] == agg_shard.as_str() && r["partitionKey"] != "agg")
+        .filter(|r| seq_key(r["sequenceNumber"].as_str().unwrap()) > seq_key(&agg_seq))
+        .count();
+    assert_eq!(
+        out.iter()
+            .filter(|l| l["shardId"] == agg_shard.as_str() && l["partitionKey"] != "agg")
+            .count(),
+        agg_shard_plain
+    );
+    assert!(
+        out.iter().all(|l| l["shardId"] != end_shard.as_str()),
+        "a SHARD_END lease is not read"
+    );
+    // The items keep what we do not know, and the checkpoints moved in KCL's types.
+    for item in dynamo.items("leases") {
+        assert_eq!(number(&item, "throughputKBps").as_deref(), Some("1.5"), "{item:?}");
+        assert_eq!(text(&item, "leaseState").as_deref(), Some("kcl-private"));
+        assert_eq!(text(&item, "startingHashKey").as_deref(), Some("0"));
+        assert!(number(&item, "checkpointSubSequenceNumber").is_some());
+        assert!(number(&item, "leaseCounter").unwrap().parse::<u64>().unwrap() >= 17);
+    }
+    let items = dynamo.items("leases");
+    let plain_item = items
+        .iter()
+        .find(|i| text(i, "leaseKey").as_deref() == Some(plain_shard.as_str()))
+        .unwrap();
+    assert_eq!(
+        text(plain_item, "checkpoint").as_deref(),
+        plain.last().unwrap()["sequenceNumber"].as_str(),
+        "checkpointed at the shard's last record"
+    );
+    assert_eq!(
+        text(plain_item, "leaseOwner"),
+        None,
+        "released at SIGTERM"
+    );
+}
+
+#[test]
+fn the_lease_table_stopped_for_30_s_stops_reading_then_recovers() {
+    let emulator = Emulator::start();
+    let db_dir = scratch("lease-outage-db");
+    let mut dynamo = Dynalite::start(&db_dir);
+    let dir = scratch("lease-outage");
+    emulator.create_stream("outage", 4);
+    emulator.put(&dir, "outage", &numbered(200, 11, 0));
+    let config = config(&dir, "outage", 4, json!({}));
+    let a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "3");
+    let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "3");
+    wait_for("2 leases each", LONG, &[&a, &b], || {
+        settled(&dynamo, &["worker-a", "worker-b"], 2)
+    });
+    wait_for("the first 200 records", LONG, &[&a, &b], || {
+        holds_all(&[&a, &b], 0..200)
+    });
+    dynamo.stop();
+    // Without the table nobody can prove a lease: every worker stops reading its shards.
+    wait_for("both workers stop reading", LONG, &[&a, &b], || {
+        [&a, &b].iter().all(|w| {
+            w.log()
+                .matches("lease not renewed in time (lease table unreachable): stopped reading the shard")
+                .count()
+                >= 2
+        })
+    });
+    let during = union(&[&a, &b]).values().sum::<usize>();
+    emulator.put(&dir, "outage", &numbered(200, 11, 200));
+    std::thread::sleep(Duration::from_secs(30));
+    let after_outage = union(&[&a, &b]).values().sum::<usize>();
+    assert_eq!(
+        during, after_outage,
+        "nothing is read while no lease can be proven"
+    );
+    dynamo.launch();
+    wait_for("every record after the table is back", LONG, &[&a, &b], || {
+        holds_all(&[&a, &b], 0..400)
+    });
+    let mut a = a;
+    let mut b = b;
+    assert!(a.terminate().success(), "{}", a.log());
+    assert!(b.terminate().success(), "{}", b.log());
+    let counts = union(&[&a, &b]);
+    assert!((0..400u64).all(|n| counts.contains_key(&n)));
+}
