@@ -30,6 +30,7 @@ struct Inner {
     checkpoints: Counter,
     conditional_failures: Counter,
     throttles: Counter,
+    requests: Counter,
 }
 
 impl Default for Metrics {
@@ -59,6 +60,7 @@ impl Metrics {
         let checkpoints = Counter::default();
         let conditional_failures = Counter::default();
         let throttles = Counter::default();
+        let requests = Counter::default();
         registry.register(
             "leases_held",
             "Leases this worker holds now",
@@ -99,6 +101,11 @@ impl Metrics {
             "Lease table requests throttled",
             throttles.clone(),
         );
+        registry.register(
+            "lease_table_requests",
+            "Requests this worker sent to the lease table",
+            requests.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
                 registry,
@@ -110,6 +117,7 @@ impl Metrics {
                 checkpoints,
                 conditional_failures,
                 throttles,
+                requests,
             }),
         }
     }
@@ -141,6 +149,10 @@ impl Metrics {
 
     pub fn conditional_failure(&self) {
         self.inner.conditional_failures.inc();
+    }
+
+    pub fn table_request(&self) {
+        self.inner.requests.inc();
     }
 
     pub fn throttled(&self) {

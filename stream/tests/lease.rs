@@ -153,6 +153,18 @@ impl Worker {
         id: &str,
         failover: &str,
     ) -> Self {
+        Self::start_with(emulator, dynamo, dir, config, id, failover, &[])
+    }
+
+    fn start_with(
+        emulator: &Emulator,
+        dynamo: &Dynalite,
+        dir: &Path,
+        config: &Path,
+        id: &str,
+        failover: &str,
+        extra: &[&str],
+    ) -> Self {
         let out = dir.join(format!("{id}.out"));
         let err = dir.join(format!("{id}.err"));
         let mut cmd = consume(
@@ -170,7 +182,8 @@ impl Worker {
                 &dynamo.endpoint(),
             ],
         );
-        cmd.env("KINESIS_CONNECTOR_LOG", "warn,kinesis_stream=info")
+        cmd.args(extra)
+            .env("KINESIS_CONNECTOR_LOG", "warn,kinesis_stream=info")
             .stdout(std::fs::File::create(&out).unwrap())
             .stderr(std::fs::File::create(&err).unwrap());
         Worker {
@@ -272,12 +285,32 @@ fn three_workers_settle_at_two_leases_and_kill_9_moves_leases_without_loss() {
     emulator.create_stream("three", 6);
     emulator.put(&dir, "three", &numbered(600, 23, 0));
     let config = config(&dir, "three", 6, json!({}));
-    let a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "3");
+    let metrics_port = free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
+    let a = Worker::start_with(
+        &emulator,
+        &dynamo,
+        &dir,
+        &config,
+        "worker-a",
+        "3",
+        &["--metrics-addr", &metrics_addr],
+    );
     let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "3");
     let c = Worker::start(&emulator, &dynamo, &dir, &config, "worker-c", "3");
     let all = [&a, &b, &c];
     wait_for("2 leases each", LONG, &all, || {
         settled(&dynamo, &["worker-a", "worker-b", "worker-c"], 2)
+    });
+    // Prometheus text from worker-a: what it holds, what it read per shard.
+    wait_for("worker-a's metrics", LONG, &all, || {
+        let text = scrape(metrics_port);
+        text.contains("kinesis_connector_leases_held 2")
+            && text.contains("kinesis_connector_records_read_total{shard_id=\"shardId-")
+            && text.contains("kinesis_connector_millis_behind_latest{shard_id=\"shardId-")
+            && text.contains("kinesis_connector_checkpoints_written_total")
+            && text.contains("kinesis_connector_conditional_check_failures_total")
+            && text.contains("kinesis_connector_throttles_total")
     });
     wait_for("the first 600 records", LONG, &all, || {
         holds_all(&all, 0..600)
@@ -699,4 +732,114 @@ fn the_lease_table_stopped_for_30_s_stops_reading_then_recovers() {
     assert!(b.terminate().success(), "{}", b.log());
     let counts = union(&[&a, &b]);
     assert!((0..400u64).all(|n| counts.contains_key(&n)));
+}
+
+/// One GET of the metrics endpoint (empty when it does not answer).
+fn scrape(port: u16) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nhost: localhost\r\n\r\n");
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    text
+}
+
+/// (timestamp, line) of the log lines of every worker that contain `what`.
+fn logged(workers: &[&Worker], what: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for w in workers {
+        for line in w.log().lines().filter(|l| l.contains(what)) {
+            let stamp = line.split_whitespace().next().unwrap_or("").to_owned();
+            found.push((stamp, format!("{}: {line}", w.id)));
+        }
+    }
+    found
+}
+
+#[test]
+fn update_shard_count_while_three_workers_consume_reads_parents_before_children() {
+    let emulator = Emulator::start();
+    let dynamo = Dynalite::start(&scratch("lease-reshard-db"));
+    let dir = scratch("lease-reshard");
+    emulator.create_stream("reshard", 2);
+    emulator.put(&dir, "reshard", &numbered(200, 19, 0));
+    let config = config(&dir, "reshard", 2, json!({}));
+    let a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "3");
+    let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "3");
+    let c = Worker::start(&emulator, &dynamo, &dir, &config, "worker-c", "3");
+    let all = [&a, &b, &c];
+    wait_for("the first 200 records", LONG, &all, || {
+        holds_all(&all, 0..200)
+    });
+    emulator.js(&["reshard", "reshard", "4"]);
+    emulator.put(&dir, "reshard", &numbered(200, 19, 200));
+    wait_for("every record after the reshard", LONG, &all, || {
+        holds_all(&all, 0..400)
+    });
+    // The children have leases and were read; each parent ended before any of its children
+    // started, whichever workers held them (one clock: the workers share this machine).
+    let shards: serde_json::Value =
+        serde_json::from_str(&emulator.js(&["shards", "reshard"])).unwrap();
+    let mut parent_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for shard in shards.as_array().unwrap() {
+        let id = shard["ShardId"].as_str().unwrap().to_owned();
+        for key in ["ParentShardId", "AdjacentParentShardId"] {
+            if let Some(parent) = shard[key].as_str() {
+                parent_of
+                    .entry(id.clone())
+                    .or_default()
+                    .push(parent.to_owned());
+            }
+        }
+    }
+    assert!(
+        !parent_of.is_empty(),
+        "the reshard made child shards: {shards}"
+    );
+    wait_for("the parents finished", LONG, &all, || {
+        parent_of.values().flatten().all(|p| {
+            !logged(
+                &all,
+                &format!("shard finished: checkpoint SHARD_END shard_id={p}"),
+            )
+            .is_empty()
+        })
+    });
+    for (child, parents) in &parent_of {
+        let started = logged(&all, &format!("shard{{shard_id={child}}}: reading shard"));
+        assert!(!started.is_empty(), "child {child} was read");
+        for parent in parents {
+            let ended = logged(
+                &all,
+                &format!("shard finished: checkpoint SHARD_END shard_id={parent}"),
+            );
+            let (ended_at, _) = ended.iter().min().unwrap();
+            for (started_at, line) in &started {
+                assert!(
+                    started_at > ended_at,
+                    "{line} before parent {parent} ended at {ended_at}"
+                );
+            }
+        }
+    }
+    // Per key, the records come out in order within each worker's output.
+    for w in all {
+        let mut last: BTreeMap<String, u64> = BTreeMap::new();
+        for line in w.lines() {
+            let n = line["data"]["n"].as_u64().unwrap();
+            let key = line["partitionKey"].as_str().unwrap().to_owned();
+            if let Some(prev) = last.insert(key.clone(), n) {
+                assert!(
+                    n > prev || union(&all)[&n] > 1,
+                    "{}: key {key}: {n} after {prev}",
+                    w.id
+                );
+            }
+        }
+    }
+    for mut w in [a, b, c] {
+        assert!(w.terminate().success(), "{}", w.log());
+    }
 }

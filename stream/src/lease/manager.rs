@@ -102,21 +102,23 @@ impl<T> Clone for Leases<T> {
     }
 }
 
-/// A table call bounded by `limit` (a hung request must not outlive the lease it protects).
-async fn bounded<F, R>(limit: Duration, call: F) -> Result<R, LeaseError>
-where
-    F: Future<Output = Result<R, LeaseError>>,
-{
-    match tokio::time::timeout(limit, call).await {
-        Ok(result) => result,
-        Err(_) => Err(LeaseError::Transient(format!(
-            "no answer within {:.1} s",
-            limit.as_secs_f64()
-        ))),
-    }
-}
-
 impl<T: LeaseTable> Leases<T> {
+    /// A table call, counted, and bounded by `limit` (a hung request must not outlive the lease
+    /// it protects).
+    async fn bounded<F, R>(&self, limit: Duration, call: F) -> Result<R, LeaseError>
+    where
+        F: Future<Output = Result<R, LeaseError>>,
+    {
+        self.shared.metrics.table_request();
+        match tokio::time::timeout(limit, call).await {
+            Ok(result) => result,
+            Err(_) => Err(LeaseError::Transient(format!(
+                "no answer within {:.1} s",
+                limit.as_secs_f64()
+            ))),
+        }
+    }
+
     pub fn new(table: T, settings: LeaseSettings, metrics: LeaseMetrics) -> Self {
         let (owned, _) = watch::channel(Owned::new());
         Self {
@@ -199,13 +201,14 @@ impl<T: LeaseTable> Leases<T> {
         };
         let sent = Instant::now();
         let worker = &self.shared.settings.worker_id;
-        let result = bounded(
-            limit,
-            self.shared
-                .table
-                .checkpoint(key, worker, lease.counter, &update),
-        )
-        .await;
+        let result = self
+            .bounded(
+                limit,
+                self.shared
+                    .table
+                    .checkpoint(key, worker, lease.counter, &update),
+            )
+            .await;
         match result {
             Ok(()) => {
                 self.shared.metrics.checkpoint_written();
@@ -250,13 +253,14 @@ impl<T: LeaseTable> Leases<T> {
                 continue;
             };
             let sent = Instant::now();
-            let result = bounded(
-                settings.pass_interval(),
-                self.shared
-                    .table
-                    .renew(&key, &settings.worker_id, lease.counter),
-            )
-            .await;
+            let result = self
+                .bounded(
+                    settings.pass_interval(),
+                    self.shared
+                        .table
+                        .renew(&key, &settings.worker_id, lease.counter),
+                )
+                .await;
             match result {
                 Ok(()) => {
                     if let Some(lease) = held.get_mut(&key) {
@@ -303,13 +307,14 @@ impl<T: LeaseTable> Leases<T> {
         let settings = &self.shared.settings;
         let mut held = self.shared.held.lock().await;
         for (key, lease) in std::mem::take(&mut *held) {
-            let result = bounded(
-                settings.pass_interval(),
-                self.shared
-                    .table
-                    .release(&key, &settings.worker_id, lease.counter),
-            )
-            .await;
+            let result = self
+                .bounded(
+                    settings.pass_interval(),
+                    self.shared
+                        .table
+                        .release(&key, &settings.worker_id, lease.counter),
+                )
+                .await;
             match result {
                 Ok(()) => info!(shard_id = %key, "lease released"),
                 Err(error) => {
@@ -370,7 +375,10 @@ impl<T: LeaseTable> Leases<T> {
                 self.renew_all(&mut lost).await;
                 next_renew = Instant::now() + settings.renew_interval();
             }
-            match bounded(settings.pass_interval(), self.shared.table.scan()).await {
+            match self
+                .bounded(settings.pass_interval(), self.shared.table.scan())
+                .await
+            {
                 Ok(leases) => {
                     for key in &lost {
                         let owner = leases
@@ -448,11 +456,12 @@ impl<T: LeaseTable> Leases<T> {
                 start,
             );
             lease.hash_range = shard.hash_range.clone();
-            match bounded(
-                self.shared.settings.pass_interval(),
-                self.shared.table.create(&lease),
-            )
-            .await
+            match self
+                .bounded(
+                    self.shared.settings.pass_interval(),
+                    self.shared.table.create(&lease),
+                )
+                .await
             {
                 Ok(true) => info!(shard_id = %shard.id, "lease created for a new shard"),
                 Ok(false) => {}
@@ -562,13 +571,14 @@ impl<T: LeaseTable> Leases<T> {
         }
         for lease in to_take {
             let sent = Instant::now();
-            let result = bounded(
-                settings.pass_interval(),
-                self.shared
-                    .table
-                    .take(&lease.key, lease.counter, lease.owner.as_deref(), me),
-            )
-            .await;
+            let result = self
+                .bounded(
+                    settings.pass_interval(),
+                    self.shared
+                        .table
+                        .take(&lease.key, lease.counter, lease.owner.as_deref(), me),
+                )
+                .await;
             match result {
                 Ok(()) => {
                     let previous = lease.owner.as_deref().unwrap_or("-");
@@ -610,11 +620,12 @@ impl<T: LeaseTable> Leases<T> {
                 .filter(|c| c.parents.contains(&lease.key))
                 .collect();
             if !children.is_empty() && children.iter().all(|c| c.checkpoint.started()) {
-                match bounded(
-                    settings.pass_interval(),
-                    self.shared.table.delete_finished(&lease.key),
-                )
-                .await
+                match self
+                    .bounded(
+                        settings.pass_interval(),
+                        self.shared.table.delete_finished(&lease.key),
+                    )
+                    .await
                 {
                     Ok(()) => info!(shard_id = %lease.key, "finished parent lease cleaned up"),
                     Err(error) => {
