@@ -29,14 +29,18 @@ struct Dynalite {
     child: Option<Child>,
     port: u16,
     path: PathBuf,
+    /// Kept for as long as the server runs (it is the server's data).
+    _dir: Scratch,
 }
 
 impl Dynalite {
-    fn start(dir: &Path) -> Self {
+    fn start(name: &str) -> Self {
+        let dir = scratch(name);
         let mut server = Dynalite {
             child: None,
             port: free_port(),
             path: dir.join("dynalite"),
+            _dir: dir,
         };
         server.launch();
         server
@@ -280,7 +284,7 @@ const LONG: Duration = Duration::from_secs(180);
 #[test]
 fn three_workers_settle_at_two_leases_and_kill_9_moves_leases_without_loss() {
     let emulator = Emulator::start();
-    let dynamo = Dynalite::start(&scratch("lease-three-db"));
+    let dynamo = Dynalite::start("lease-three-db");
     let dir = scratch("lease-three");
     emulator.create_stream("three", 6);
     emulator.put(&dir, "three", &numbered(600, 23, 0));
@@ -383,7 +387,7 @@ fn three_workers_settle_at_two_leases_and_kill_9_moves_leases_without_loss() {
 #[test]
 fn sigterm_hands_leases_over_without_waiting_for_the_failover_time() {
     let emulator = Emulator::start();
-    let dynamo = Dynalite::start(&scratch("lease-term-db"));
+    let dynamo = Dynalite::start("lease-term-db");
     let dir = scratch("lease-term");
     emulator.create_stream("term", 4);
     emulator.put(&dir, "term", &numbered(200, 13, 0));
@@ -443,7 +447,7 @@ fn sigterm_hands_leases_over_without_waiting_for_the_failover_time() {
 #[test]
 fn a_fourth_worker_joins_and_steals_toward_an_even_share() {
     let emulator = Emulator::start();
-    let dynamo = Dynalite::start(&scratch("lease-join-db"));
+    let dynamo = Dynalite::start("lease-join-db");
     let dir = scratch("lease-join");
     emulator.create_stream("join", 6);
     emulator.put(&dir, "join", &numbered(300, 17, 0));
@@ -492,7 +496,7 @@ fn a_fourth_worker_joins_and_steals_toward_an_even_share() {
 #[test]
 fn a_table_seeded_in_kcl_format_is_picked_up() {
     let emulator = Emulator::start();
-    let dynamo = Dynalite::start(&scratch("lease-kcl-db"));
+    let dynamo = Dynalite::start("lease-kcl-db");
     let dir = scratch("lease-kcl");
     emulator.create_stream("kcl", 3);
     // Shard 0: plain records; shard 1: one KPL aggregate then plain records.
@@ -574,6 +578,19 @@ fn a_table_seeded_in_kcl_format_is_picked_up() {
             .send()
             .await
             .unwrap();
+        // Tables are created asynchronously: wait until it is ACTIVE.
+        loop {
+            let described = client.describe_table().table_name("leases").send().await;
+            let active = described
+                .ok()
+                .and_then(|d| d.table)
+                .and_then(|t| t.table_status)
+                == Some(TableStatus::Active);
+            if active {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let s = |v: &str| AttributeValue::S(v.to_owned());
         let n = |v: u64| AttributeValue::N(v.to_string());
         for (shard, checkpoint, sub) in [
@@ -687,8 +704,7 @@ fn a_table_seeded_in_kcl_format_is_picked_up() {
 #[test]
 fn the_lease_table_stopped_for_30_s_stops_reading_then_recovers() {
     let emulator = Emulator::start();
-    let db_dir = scratch("lease-outage-db");
-    let mut dynamo = Dynalite::start(&db_dir);
+    let mut dynamo = Dynalite::start("lease-outage-db");
     let dir = scratch("lease-outage");
     emulator.create_stream("outage", 4);
     emulator.put(&dir, "outage", &numbered(200, 11, 0));
@@ -761,7 +777,7 @@ fn logged(workers: &[&Worker], what: &str) -> Vec<(String, String)> {
 #[test]
 fn update_shard_count_while_three_workers_consume_reads_parents_before_children() {
     let emulator = Emulator::start();
-    let dynamo = Dynalite::start(&scratch("lease-reshard-db"));
+    let dynamo = Dynalite::start("lease-reshard-db");
     let dir = scratch("lease-reshard");
     emulator.create_stream("reshard", 2);
     emulator.put(&dir, "reshard", &numbered(200, 19, 0));
@@ -842,4 +858,33 @@ fn update_shard_count_while_three_workers_consume_reads_parents_before_children(
     for mut w in [a, b, c] {
         assert!(w.terminate().success(), "{}", w.log());
     }
+}
+
+#[test]
+fn an_unreachable_lease_table_exits_3_after_the_connect_timeout() {
+    let emulator = Emulator::start();
+    let dir = scratch("lease-unreachable");
+    emulator.create_stream("nodb", 1);
+    let config = config(&dir, "nodb", 1, json!({}));
+    let nothing = format!("http://127.0.0.1:{}", free_port());
+    let output = run(consume(
+        &emulator,
+        &dir,
+        &config,
+        &[
+            "--lease-table",
+            "leases",
+            "--dynamodb-endpoint-url",
+            &nothing,
+            "--connect-timeout",
+            "2",
+        ],
+    ));
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("lease table not reachable within 2 s"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
 }

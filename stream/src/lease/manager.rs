@@ -55,6 +55,9 @@ pub struct LeaseSettings {
     pub shard_sync: Duration,
     /// Where a lease created on an empty table starts.
     pub start_latest: bool,
+    /// The table must answer within this time at start (`--connect-timeout`), else the
+    /// consumer stops (exit 3); `None`: wait for it (a session after a config change).
+    pub connect_timeout: Option<Duration>,
 }
 
 impl LeaseSettings {
@@ -336,9 +339,16 @@ impl<T: LeaseTable> Leases<T> {
     ) -> Result<(), LeaseError> {
         let settings = self.shared.settings.clone();
         let mut backoff = crate::backoff::Backoff::for_kinesis();
+        let deadline = settings.connect_timeout.map(|t| Instant::now() + t);
         loop {
             match self.shared.table.ensure_table().await {
                 Ok(()) => break,
+                Err(error) if deadline.is_some_and(|d| Instant::now() >= d) => {
+                    return Err(LeaseError::Transient(format!(
+                        "lease table not reachable within {:.0} s: {error}",
+                        settings.connect_timeout.unwrap_or_default().as_secs_f64()
+                    )))
+                }
                 Err(error) if error.is_retryable() => {
                     let delay = backoff.next_delay();
                     warn!(error = %error, "lease table not ready; retrying");

@@ -134,6 +134,7 @@ pub(crate) async fn run_session<A: KinesisApi, T: LeaseTable>(
             failover: lease.failover,
             shard_sync: options.shard_refresh,
             start_latest: options.from == StartFrom::Latest,
+            connect_timeout,
         };
         info!(
             failover_seconds = lease.failover.as_secs_f64(),

@@ -192,6 +192,7 @@ fn settings(id: &str) -> LeaseSettings {
         failover: FAILOVER,
         shard_sync: Duration::from_secs(10),
         start_latest: false,
+        connect_timeout: None,
     }
 }
 
