@@ -1,10 +1,13 @@
 # stream/: the native crate (binary kinesis-connector). Included by the top Makefile.
 #   make stream-build   debug build of the binary
 #   make stream-test    clippy -D warnings, unit tests, emulator integration tests (kinesis-mock):
-#                       consume, produce (stream/tests/produce.rs) and scripts/demo.sh with
+#                       consume, produce (stream/tests/produce.rs), the lease table with several
+#                       workers (stream/tests/lease.rs, + dynalite) and scripts/demo.sh with
 #                       DEMO_NO_SERVE=1 (stream/tests/demo.rs)
 #   make stream-bench   pipeline records/s, end-to-end drain vs the JS SDK, peak RSS; producer
-#                       throughput vs a JS PutRecords loop, records per request, per-shard rate
+#                       throughput vs a JS PutRecords loop, records per request, per-shard rate;
+#                       lease table: takeover after kill -9, SIGTERM handoff, table requests per
+#                       minute, drain with 1/2/3 workers (tests/stream/bench-lease.mjs)
 
 STREAM_CARGO ?= cargo
 STREAM_PKG := -p kinesis-connector-stream
@@ -20,7 +23,8 @@ stream-lint:
 	$(STREAM_CARGO) clippy $(STREAM_PKG) --all-targets --no-deps -- -D warnings
 
 # The integration tests start kinesis-mock (node_modules/kinesis-local) on free loopback ports and
-# write with @aws-sdk/client-kinesis (tests/stream/kinesis.mjs): run `npm ci` first.
+# write with @aws-sdk/client-kinesis (tests/stream/kinesis.mjs); the lease tests also start dynalite
+# (node_modules/dynalite): run `npm ci` first.
 stream-test: stream-lint
 	$(STREAM_CARGO) test $(STREAM_PKG)
 
@@ -31,3 +35,4 @@ stream-bench: stream-release
 	$(STREAM_CARGO) bench $(STREAM_PKG) --profile release-native --bench pipeline
 	NODE_NO_WARNINGS=1 node tests/stream/bench-e2e.mjs $(STREAM_RELEASE_BIN) 20000
 	NODE_NO_WARNINGS=1 node tests/stream/bench-produce.mjs $(STREAM_RELEASE_BIN) 5000
+	NODE_NO_WARNINGS=1 node tests/stream/bench-lease.mjs $(STREAM_RELEASE_BIN) --runs 5

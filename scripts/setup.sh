@@ -27,7 +27,8 @@ if command -v rustup >/dev/null; then
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 fi
 
-# Node tooling (tests, the emulator, benchmarks, wasm-opt), reinstalled when the lock changes.
+# Node tooling (tests, the Kinesis emulator, dynalite for the lease table, benchmarks, wasm-opt),
+# reinstalled when the lock changes.
 if [ ! -f node_modules/.installed ] || [ package-lock.json -nt node_modules/.installed ]; then
   npm ci --no-audit --no-fund
   touch node_modules/.installed
