@@ -125,10 +125,10 @@ function worker(config, table, id, { metricsPort } = {}) {
         w.gains.push({ at: process.hrtime.bigint(), from });
         w.held++;
       }
-      if (/lease lost|stopped reading the shard \(lease gone\)|shard finished/.test(line)) w.held = Math.max(0, w.held - (line.includes('lease gone') ? 0 : 1));
+      if (/lease lost|stopped reading the shard \(lease no longer held\)|shard finished/.test(line)) w.held = Math.max(0, w.held - (line.includes('no longer held') ? 0 : 1));
     }
   });
-  child.on('exit', (code) => { w.exited = code; children.delete(child); });
+  child.on('exit', (code, signal) => { w.exited = code ?? signal; children.delete(child); });
   return w;
 }
 
@@ -163,7 +163,9 @@ async function handoff(config, signal) {
   await until('worker-a to take the 4 leases', 60, () => a.gains.length >= 4);
   const b = worker(config, table, 'worker-b');
   await until('worker-b to steal 2 leases', 120, () => b.gains.length >= 2);
-  await sleep(1000);
+  // A random phase against the renewals (every 3.3 s): the takeover counts from the dead
+  // worker's last renewal, so a fixed delay would measure one point of the range only.
+  await sleep(1000 + Math.random() * 3400);
   const before = b.gains.length;
   const t0 = process.hrtime.bigint();
   a.child.kill(signal);

@@ -43,7 +43,7 @@ impl<A: KinesisApi> Follower<A> {
                 let keep = owned.contains_key(shard);
                 if !keep {
                     token.cancel();
-                    info!(shard_id = %shard, "stopped reading the shard (lease gone)");
+                    info!(shard_id = %shard, "stopped reading the shard (lease no longer held)");
                 }
                 keep
             });

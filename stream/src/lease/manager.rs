@@ -398,8 +398,17 @@ impl<T: LeaseTable> Leases<T> {
                         warn!(shard_id = %key, new_owner = owner.as_deref().unwrap_or("-"),
                               "lease lost: renewal refused (another worker took it); stopped reading the shard");
                     }
+                    let mut leases = leases;
                     if let Some(shards) = &listing {
-                        self.sync_shards(shards, &leases, &mut state).await;
+                        if self.sync_shards(shards, &leases, &mut state).await {
+                            // New leases: take them in this pass, not the next one.
+                            if let Ok(fresh) = self
+                                .bounded(settings.pass_interval(), self.shared.table.scan())
+                                .await
+                            {
+                                leases = fresh;
+                            }
+                        }
                     }
                     self.pass(&leases, listing.as_deref(), &mut state).await;
                 }
@@ -424,7 +433,13 @@ impl<T: LeaseTable> Leases<T> {
 
     /// Shards found by ListShards become leases (conditional creates: any number of workers may
     /// race).
-    async fn sync_shards(&self, shards: &[ShardInfo], leases: &[Lease], state: &mut PassState) {
+    /// True when it created a lease.
+    async fn sync_shards(
+        &self,
+        shards: &[ShardInfo],
+        leases: &[Lease],
+        state: &mut PassState,
+    ) -> bool {
         let by_key: HashMap<&str, &Lease> = leases.iter().map(|l| (l.key.as_str(), l)).collect();
         let mut children: HashMap<String, Vec<String>> = HashMap::new();
         for shard in shards {
@@ -436,6 +451,7 @@ impl<T: LeaseTable> Leases<T> {
             }
         }
         let fresh_table = leases.is_empty() && !state.synced_once;
+        let mut created = false;
         for shard in shards {
             if by_key.contains_key(shard.id.as_str()) {
                 continue;
@@ -473,12 +489,15 @@ impl<T: LeaseTable> Leases<T> {
                 )
                 .await
             {
-                Ok(true) => info!(shard_id = %shard.id, "lease created for a new shard"),
+                Ok(true) => {
+                    created = true;
+                    info!(shard_id = %shard.id, "lease created for a new shard");
+                }
                 Ok(false) => {}
                 Err(error) => {
                     self.count_error(&error);
                     debug!(shard_id = %shard.id, error = %error, "cannot create the lease; retrying next sync");
-                    return;
+                    return created;
                 }
             }
         }
@@ -486,6 +505,7 @@ impl<T: LeaseTable> Leases<T> {
         if let Ok(mut slot) = self.shared.children.lock() {
             *slot = children;
         }
+        created
     }
 
     /// One taker pass over a fresh scan: readiness of what we hold, take, steal, clean up.
