@@ -297,11 +297,11 @@ fn three_workers_settle_at_two_leases_and_kill_9_moves_leases_without_loss() {
         &dir,
         &config,
         "worker-a",
-        "3",
+        "6",
         &["--metrics-addr", &metrics_addr],
     );
-    let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "3");
-    let c = Worker::start(&emulator, &dynamo, &dir, &config, "worker-c", "3");
+    let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "6");
+    let c = Worker::start(&emulator, &dynamo, &dir, &config, "worker-c", "6");
     let all = [&a, &b, &c];
     wait_for("2 leases each", LONG, &all, || {
         settled(&dynamo, &["worker-a", "worker-b", "worker-c"], 2)
@@ -452,13 +452,13 @@ fn a_fourth_worker_joins_and_steals_toward_an_even_share() {
     emulator.create_stream("join", 6);
     emulator.put(&dir, "join", &numbered(300, 17, 0));
     let config = config(&dir, "join", 6, json!({}));
-    let a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "3");
-    let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "3");
-    let c = Worker::start(&emulator, &dynamo, &dir, &config, "worker-c", "3");
+    let a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "6");
+    let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "6");
+    let c = Worker::start(&emulator, &dynamo, &dir, &config, "worker-c", "6");
     wait_for("2 leases each", LONG, &[&a, &b, &c], || {
         settled(&dynamo, &["worker-a", "worker-b", "worker-c"], 2)
     });
-    let d = Worker::start(&emulator, &dynamo, &dir, &config, "worker-d", "3");
+    let d = Worker::start(&emulator, &dynamo, &dir, &config, "worker-d", "6");
     let all = [&a, &b, &c, &d];
     // 6 leases over 4 workers: 2, 2, 1, 1 (ceil(6/4) = 2, one steal a pass).
     wait_for(
@@ -617,7 +617,7 @@ fn a_table_seeded_in_kcl_format_is_picked_up() {
         }
     });
     let config = config(&dir, "kcl", 3, json!({}));
-    let mut a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "2");
+    let mut a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "4");
     // 2 of 3 leases are open; the KCL worker's counters stop moving, so they expire.
     wait_for("worker-a holds the two open leases", LONG, &[&a], || {
         let owners = dynamo.owners("leases");
@@ -709,8 +709,8 @@ fn the_lease_table_stopped_for_30_s_stops_reading_then_recovers() {
     emulator.create_stream("outage", 4);
     emulator.put(&dir, "outage", &numbered(200, 11, 0));
     let config = config(&dir, "outage", 4, json!({}));
-    let a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "3");
-    let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "3");
+    let a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "6");
+    let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "6");
     wait_for("2 leases each", LONG, &[&a, &b], || {
         settled(&dynamo, &["worker-a", "worker-b"], 2)
     });
@@ -782,9 +782,9 @@ fn update_shard_count_while_three_workers_consume_reads_parents_before_children(
     emulator.create_stream("reshard", 2);
     emulator.put(&dir, "reshard", &numbered(200, 19, 0));
     let config = config(&dir, "reshard", 2, json!({}));
-    let a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "3");
-    let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "3");
-    let c = Worker::start(&emulator, &dynamo, &dir, &config, "worker-c", "3");
+    let a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "6");
+    let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "6");
+    let c = Worker::start(&emulator, &dynamo, &dir, &config, "worker-c", "6");
     let all = [&a, &b, &c];
     wait_for("the first 200 records", LONG, &all, || {
         holds_all(&all, 0..200)

@@ -252,6 +252,8 @@ impl<T: LeaseTable> Leases<T> {
         let mut held = self.shared.held.lock().await;
         let keys: Vec<String> = held.keys().cloned().collect();
         for key in keys {
+            // Slow answers must not delay giving up what can no longer be proven ours.
+            self.drop_unprovable(&mut held);
             let Some(lease) = held.get(&key) else {
                 continue;
             };
