@@ -242,6 +242,76 @@ fn wait_for(what: &str, limit: Duration, workers: &[&Worker], mut done: impl FnM
     }
 }
 
+/// How many log lines each worker has written so far (a mark to look at later lines only).
+fn marks(workers: &[&Worker]) -> Vec<usize> {
+    workers.iter().map(|w| w.log().lines().count()).collect()
+}
+
+/// Shards whose lease moved in the workers' logs since `marks`: lost, dropped, or gained more
+/// than `expected_gains` times.
+fn moved_since(workers: &[&Worker], marks: &[usize], expected_gains: usize) -> BTreeSet<String> {
+    let mut gains: BTreeMap<String, usize> = BTreeMap::new();
+    let mut moved = BTreeSet::new();
+    for (w, mark) in workers.iter().zip(marks) {
+        for line in w.log().lines().skip(*mark) {
+            let Some(shard) = line
+                .split("shard_id=")
+                .nth(1)
+                .and_then(|rest| rest.split([' ', '}', ':']).next())
+            else {
+                continue;
+            };
+            if line.contains("lease gained") {
+                *gains.entry(shard.to_owned()).or_insert(0) += 1;
+            } else if line.contains("lease lost") || line.contains("lease not renewed") {
+                moved.insert(shard.to_owned());
+            }
+        }
+    }
+    moved.extend(
+        gains
+            .into_iter()
+            .filter(|(_, n)| *n > expected_gains)
+            .map(|(s, _)| s),
+    );
+    moved
+}
+
+/// Every record `n` in `wanted` was read, and read more than once only from a shard whose lease
+/// moved since `marks` (duplicates come only from records after the last checkpoint of a lease
+/// that moved).
+fn once_unless_moved(
+    workers: &[&Worker],
+    marks: &[usize],
+    expected_gains: usize,
+    wanted: impl Fn(u64, &str) -> bool,
+    what: &str,
+) {
+    let moved = moved_since(workers, marks, expected_gains);
+    let mut seen: BTreeMap<u64, (usize, String)> = BTreeMap::new();
+    for w in workers {
+        for line in w.lines() {
+            let n = line["data"]["n"].as_u64().unwrap();
+            if wanted(n, line["shardId"].as_str().unwrap()) {
+                let entry = seen
+                    .entry(n)
+                    .or_insert((0, line["shardId"].as_str().unwrap().to_owned()));
+                entry.0 += 1;
+            }
+        }
+    }
+    assert!(!seen.is_empty(), "{what}: no records");
+    for (n, (times, shard)) in seen {
+        assert!(
+            times == 1 || moved.contains(&shard),
+            "{what}: record {n} of {shard} read {times} times, and its lease did not move"
+        );
+    }
+    if !moved.is_empty() {
+        eprintln!("{what}: leases moved under load: {moved:?}");
+    }
+}
+
 fn ns_of(lines: &[serde_json::Value]) -> Vec<u64> {
     lines
         .iter()
@@ -319,31 +389,20 @@ fn three_workers_settle_at_two_leases_and_kill_9_moves_leases_without_loss() {
     wait_for("the first 600 records", LONG, &all, || {
         holds_all(&all, 0..600)
     });
-    // Settled: what is written now is read exactly once, by the lease holder.
+    // Settled: what is written now is read exactly once, by the lease holder (unless a lease
+    // moved meanwhile, as it may on a loaded machine: then only its shard may repeat).
+    let settled_at = marks(&all);
     emulator.put(&dir, "three", &numbered(300, 23, 600));
     wait_for("the next 300 records", LONG, &all, || {
         holds_all(&all, 600..900)
     });
-    let counts = union(&all);
-    for n in 600..900 {
-        assert_eq!(
-            counts[&n], 1,
-            "record {n} read once after the leases settled"
-        );
-    }
-    // Each shard's records came from one worker only since the settle.
-    let mut readers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for w in all {
-        for line in w.lines() {
-            if line["data"]["n"].as_u64().unwrap() >= 600 {
-                readers
-                    .entry(line["shardId"].as_str().unwrap().to_owned())
-                    .or_default()
-                    .insert(w.id.clone());
-            }
-        }
-    }
-    assert!(readers.values().all(|r| r.len() == 1), "{readers:?}");
+    once_unless_moved(
+        &all,
+        &settled_at,
+        0,
+        |n, _| (600..900).contains(&n),
+        "after the settle",
+    );
 
     // kill -9 worker-c mid-stream: its leases move to the other two; nothing is lost.
     let mut c = c;
@@ -443,19 +502,15 @@ fn sigterm_hands_leases_over_without_waiting_for_the_failover_time() {
     assert!((0..400).all(|n| counts.contains_key(&(n as u64))));
     let mut b = b;
     assert!(b.terminate().success());
-    // Released after its final checkpoint: nothing worker-a read of its shards is read again.
-    let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
-    for w in [&a, &b] {
-        for line in w.lines() {
-            if a_shards.contains(line["shardId"].as_str().unwrap()) {
-                *seen.entry(line["data"]["n"].as_u64().unwrap()).or_insert(0) += 1;
-            }
-        }
-    }
-    assert!(!seen.is_empty());
-    for (n, times) in seen {
-        assert_eq!(times, 1, "record {n} of a released shard read once");
-    }
+    // Released after its final checkpoint: nothing of worker-a's shards is read again (one
+    // gain per shard is the handoff itself).
+    once_unless_moved(
+        &[&a, &b],
+        &[usize::MAX, before],
+        1,
+        |_, shard| a_shards.contains(shard),
+        "the released shards",
+    );
 }
 
 #[test]
@@ -491,15 +546,16 @@ fn a_fourth_worker_joins_and_steals_toward_an_even_share() {
     // Stable again: every new record is read exactly once, by its shard's one reader.
     // Two renewal intervals: a worker that was stolen from has noticed by then.
     std::thread::sleep(Duration::from_secs(4));
+    let stable_at = marks(&all);
     emulator.put(&dir, "join", &numbered(300, 17, 300));
     wait_for("every record", LONG, &all, || holds_all(&all, 0..600));
-    let counts = union(&all);
-    for n in 300..600 {
-        assert_eq!(
-            counts[&n], 1,
-            "record {n}: one reader per shard past the lease loss"
-        );
-    }
+    once_unless_moved(
+        &all,
+        &stable_at,
+        0,
+        |n, _| (300..600).contains(&n),
+        "after the steals",
+    );
     let owners = dynamo.owners("leases");
     assert_eq!(owners.len(), 6);
     assert!(owners.values().all(Option::is_some));
