@@ -1,13 +1,16 @@
 # stream/: the native crate (binary kinesis-connector). Included by the top Makefile.
 #   make stream-build   debug build of the binary
 #   make stream-test    clippy -D warnings, unit tests, emulator integration tests (kinesis-mock):
-#                       consume, produce (stream/tests/produce.rs), the fault suite through
+#                       consume, produce (stream/tests/produce.rs), the lease table with several
+#                       workers (stream/tests/lease.rs, + dynalite), the fault suite through
 #                       tests/stream/faultproxy.mjs (stream/tests/faults.rs; its full-disk test
 #                       mounts a tmpfs: root, as in CI), the secret audit (stream/tests/secrets.rs;
 #                       needs pkg/ built, as `make test` does first) and scripts/demo.sh with
 #                       DEMO_NO_SERVE=1 (stream/tests/demo.rs)
 #   make stream-bench   pipeline records/s, end-to-end drain vs the JS SDK, peak RSS; producer
-#                       throughput vs a JS PutRecords loop, records per request, per-shard rate.
+#                       throughput vs a JS PutRecords loop, records per request, per-shard rate;
+#                       lease table: takeover after kill -9, SIGTERM handoff, table requests per
+#                       minute, drain with 1/2/3 workers (tests/stream/bench-lease.mjs).
 #                       A measurement that fails is printed as FAILED/PARTIAL; every script
 #                       still runs, and the target fails at the end if any did
 
@@ -25,7 +28,8 @@ stream-lint:
 	$(STREAM_CARGO) clippy $(STREAM_PKG) --all-targets --no-deps -- -D warnings
 
 # The integration tests start kinesis-mock (node_modules/kinesis-local) on free loopback ports and
-# write with @aws-sdk/client-kinesis (tests/stream/kinesis.mjs): run `npm ci` first.
+# write with @aws-sdk/client-kinesis (tests/stream/kinesis.mjs); the lease tests also start dynalite
+# (node_modules/dynalite): run `npm ci` first.
 stream-test: stream-lint
 	$(STREAM_CARGO) test $(STREAM_PKG)
 
@@ -37,4 +41,5 @@ stream-bench: stream-release
 	$(STREAM_CARGO) bench $(STREAM_PKG) --profile release-native --bench pipeline || failed=1; \
 	NODE_NO_WARNINGS=1 node tests/stream/bench-e2e.mjs $(STREAM_RELEASE_BIN) 20000 || failed=1; \
 	NODE_NO_WARNINGS=1 node tests/stream/bench-produce.mjs $(STREAM_RELEASE_BIN) 5000 || failed=1; \
+	NODE_NO_WARNINGS=1 node tests/stream/bench-lease.mjs $(STREAM_RELEASE_BIN) --runs 5 || failed=1; \
 	if [ $$failed -ne 0 ]; then echo "stream-bench: some measurements failed (printed above)"; exit 1; fi

@@ -38,7 +38,8 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)" != "$w
     cargo install --quiet wasm-bindgen-cli --version "=$wasm_bindgen"
 fi
 
-# Node tooling (tests, the emulator, benchmarks, wasm-opt), reinstalled when the lock changes.
+# Node tooling (tests, the Kinesis emulator, dynalite for the lease table, benchmarks, wasm-opt),
+# reinstalled when the lock changes.
 # A node_modules that is a symbolic link (a worktree sharing another checkout's install) is
 # left alone: `npm ci` empties the directory it points to and replaces the link, which broke
 # every other worktree sharing it (seen here; the lock is the same file, only newer).

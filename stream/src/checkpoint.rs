@@ -56,6 +56,35 @@ pub enum CheckpointError {
     },
     #[error("another consumer is using the checkpoints in {path} (its lock is held); run one consumer per state directory and stream")]
     Locked { path: PathBuf },
+    #[error("cannot write checkpoints to lease table {table}")]
+    Lease {
+        table: String,
+        source: crate::lease::LeaseError,
+    },
+}
+
+/// Where the writer saves checkpoints after each flush: the local file (the embedded default)
+/// or the lease table (`consume --lease-table`). `save` answers whether everything is saved;
+/// `false` means "try again after the next flush" (a transient outage of the store).
+pub trait CheckpointSink: Send {
+    fn save<'a>(
+        &'a mut self,
+        checkpoints: &'a Checkpoints,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<bool, CheckpointError>> + Send + 'a>,
+    >;
+}
+
+impl CheckpointSink for CheckpointStore {
+    fn save<'a>(
+        &'a mut self,
+        checkpoints: &'a Checkpoints,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<bool, CheckpointError>> + Send + 'a>,
+    > {
+        let saved = CheckpointStore::save(self, checkpoints).map(|()| true);
+        Box::pin(std::future::ready(saved))
+    }
 }
 
 /// Held while a consumer uses a checkpoint file; dropping it (or the process dying, even by

@@ -159,6 +159,23 @@ pub struct ConsumeArgs {
     /// the stream was reached).
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub idle_timeout: Option<Duration>,
+    /// Share the stream with other workers through this DynamoDB lease table (KCL's format;
+    /// created when missing). Leases and checkpoints then live in the table only.
+    #[arg(long, value_name = "NAME")]
+    pub lease_table: Option<String>,
+    /// This worker's name in the lease table (default: host name, pid and a random suffix).
+    #[arg(long, value_name = "ID", requires = "lease_table")]
+    pub worker_id: Option<String>,
+    /// A lease whose counter has not moved for this long is taken over (KCL's failover time).
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = seconds)]
+    pub failover_time: Duration,
+    /// DynamoDB endpoint for the lease table (default: AWS_ENDPOINT_URL_DYNAMODB, else
+    /// AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL", requires = "lease_table")]
+    pub dynamodb_endpoint_url: Option<String>,
+    /// Serve Prometheus text metrics on HOST:PORT (with --lease-table).
+    #[arg(long, value_name = "HOST:PORT", requires = "lease_table")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 #[derive(clap::Args, Debug)]

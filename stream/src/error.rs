@@ -59,7 +59,12 @@ impl Error {
             Error::Usage(_) => EXIT_USAGE,
             Error::Method(e) => method_exit_code(e),
             Error::Stream(_) => EXIT_STREAM,
-            Error::Consume(ConsumeError::Stream(_)) => EXIT_STREAM,
+            Error::Consume(
+                ConsumeError::Stream(_)
+                | ConsumeError::Lease(_)
+                | ConsumeError::Checkpoint(crate::checkpoint::CheckpointError::Lease { .. }),
+            ) => EXIT_STREAM,
+            Error::Consume(ConsumeError::MetricsAddr { .. }) => EXIT_USAGE,
             Error::Consume(ConsumeError::Method(e)) | Error::Produce(ProduceError::Method(e)) => {
                 method_exit_code(e)
             }

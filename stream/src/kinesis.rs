@@ -14,6 +14,8 @@ pub struct ShardInfo {
     pub adjacent_parent: Option<String>,
     /// The shard has an ending sequence number: it was split or merged and takes no new writes.
     pub closed: bool,
+    /// Its hash key range (decimal strings, as ListShards gives them), when known.
+    pub hash_range: Option<(String, String)>,
 }
 
 impl ShardInfo {
@@ -263,11 +265,15 @@ impl KinesisApi for SdkKinesis {
                     .sequence_number_range
                     .as_ref()
                     .is_some_and(|r| r.ending_sequence_number.is_some());
+                let hash_range = shard
+                    .hash_key_range
+                    .map(|r| (r.starting_hash_key, r.ending_hash_key));
                 shards.push(ShardInfo {
                     id: shard.shard_id,
                     parent: shard.parent_shard_id,
                     adjacent_parent: shard.adjacent_parent_shard_id,
                     closed,
+                    hash_range,
                 });
             }
             match out.next_token {
@@ -403,6 +409,17 @@ impl Connection {
     }
 
     async fn build_client(&self, retry: Option<aws_config::retry::RetryConfig>) -> SdkKinesis {
+        let shared = self.sdk_config(self.endpoint_url.clone(), retry).await;
+        SdkKinesis::new(aws_sdk_kinesis::Client::new(&shared))
+    }
+
+    /// The SDK settings (credentials, region, timeouts, the rustls HTTP client) for any service
+    /// of this connection, with that service's endpoint.
+    pub async fn sdk_config(
+        &self,
+        endpoint_url: Option<String>,
+        retry: Option<aws_config::retry::RetryConfig>,
+    ) -> aws_config::SdkConfig {
         use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
         use aws_smithy_http_client::tls;
         let http = aws_smithy_http_client::Builder::new()
@@ -431,14 +448,13 @@ impl Connection {
                 "kinesis-connector",
             ));
         }
-        if let Some(url) = &self.endpoint_url {
-            loader = loader.endpoint_url(url.clone());
+        if let Some(url) = endpoint_url {
+            loader = loader.endpoint_url(url);
         }
         if let Some(retry) = retry {
             loader = loader.retry_config(retry);
         }
-        let shared = loader.load().await;
-        SdkKinesis::new(aws_sdk_kinesis::Client::new(&shared))
+        loader.load().await
     }
 }
 

@@ -8,7 +8,7 @@
 //   node kinesis.mjs ENDPOINT put-kpl STREAM KEY=DATA...  one KPL-aggregated record (built here from the format)
 //   node kinesis.mjs ENDPOINT drain STREAM COUNT   reads every shard until COUNT records; prints {records, seconds}
 //   node kinesis.mjs ENDPOINT dump STREAM          every record of every shard, one JSON line each:
-//                                                  {shardId, partitionKey, data (UTF-8 text), arrival (ms)}
+//                                                  {shardId, sequenceNumber, partitionKey, data (UTF-8 text), arrival (ms)}
 // KINESIS_REGION sets the region (default us-east-1); the emulator keeps streams per region.
 import {
   KinesisClient, CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand,
@@ -97,7 +97,7 @@ async function dump() {
     while (it) {
       const page = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10000 }));
       for (const r of page.Records) {
-        out.push(JSON.stringify({ shardId: shard.ShardId, partitionKey: r.PartitionKey,
+        out.push(JSON.stringify({ shardId: shard.ShardId, sequenceNumber: r.SequenceNumber, partitionKey: r.PartitionKey,
           data: Buffer.from(r.Data).toString('utf8'), arrival: r.ApproximateArrivalTimestamp?.getTime() }));
       }
       it = page.NextShardIterator;

@@ -58,6 +58,24 @@ pub async fn consume(args: ConsumeArgs, shutdown: CancellationToken) -> Result<O
         From::Latest => StartFrom::Latest,
     };
     options.idle_timeout = args.idle_timeout;
+    if let Some(table) = &args.lease_table {
+        if args.failover_time < std::time::Duration::from_millis(300) {
+            return Err(Error::Usage(
+                "--failover-time must be at least 0.3 seconds".into(),
+            ));
+        }
+        let mut lease = crate::lease::LeaseOptions::new(table);
+        if let Some(id) = &args.worker_id {
+            if id.trim().is_empty() {
+                return Err(Error::Usage("--worker-id must not be empty".into()));
+            }
+            lease.worker_id = id.clone();
+        }
+        lease.failover = args.failover_time;
+        lease.endpoint_url = args.dynamodb_endpoint_url.clone();
+        lease.metrics_addr = args.metrics_addr;
+        options.lease = Some(lease);
+    }
     check_method(&connector, &options.common)?;
     let stdout = std::io::stdout();
     let mut output = stdout.lock();

@@ -12,11 +12,11 @@
 
 mod coordinator;
 pub mod output;
-mod reader;
+pub(crate) mod reader;
 #[cfg(test)]
 mod tests;
 mod tip;
-mod writer;
+pub(crate) mod writer;
 
 pub use writer::WriteError;
 
@@ -54,6 +54,8 @@ pub struct ConsumeOptions {
     pub shard_refresh: Duration,
     /// How long a caught-up shard waits before polling again.
     pub idle_poll: Duration,
+    /// `--lease-table`: shards and checkpoints come from a KCL lease table instead of the file.
+    pub lease: Option<crate::lease::LeaseOptions>,
 }
 
 impl ConsumeOptions {
@@ -69,6 +71,7 @@ impl ConsumeOptions {
             idle_timeout: None,
             shard_refresh: Duration::from_secs(10),
             idle_poll: Duration::from_millis(500),
+            lease: None,
         }
     }
 
@@ -120,6 +123,13 @@ pub enum ConsumeError {
     Checkpoint(#[from] CheckpointError),
     #[error(transparent)]
     Write(#[from] WriteError),
+    #[error(transparent)]
+    Lease(#[from] crate::lease::LeaseError),
+    #[error("cannot serve metrics on {addr}")]
+    MetricsAddr {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// The settings a running session picks up without reconnecting.
@@ -164,6 +174,9 @@ pub(crate) enum Event {
     },
     /// The (closed) shard has been read to its end; sent after its last records.
     ShardEnd { shard: Arc<str> },
+    /// The shard is no longer read here (its lease went to another worker): it no longer
+    /// counts for "caught up".
+    Stopped { shard: Arc<str> },
 }
 
 /// The first fatal error of a session (a reader or the coordinator sets it and stops the session).
@@ -177,7 +190,7 @@ impl SessionFailure {
         }
     }
 
-    fn take(&self) -> Option<StreamError> {
+    pub(crate) fn take(&self) -> Option<StreamError> {
         self.0.lock().ok().and_then(|mut slot| slot.take())
     }
 }
@@ -220,16 +233,35 @@ pub async fn run(
             Connection::from_connector(&connector, options.common.endpoint_url.as_deref());
         let api = connection.client().await;
         let session = async {
-            let result = run_session(
-                api,
-                &connector,
-                &options,
-                output,
-                session_stop.clone(),
-                live_rx,
-                connect_timeout.take(),
-            )
-            .await;
+            let result = match &options.lease {
+                Some(lease) => {
+                    let table = lease.connect(&connection).await;
+                    crate::lease::run_session(
+                        api,
+                        table,
+                        lease,
+                        &connector,
+                        &options,
+                        output,
+                        session_stop.clone(),
+                        live_rx,
+                        connect_timeout.take(),
+                    )
+                    .await
+                }
+                None => {
+                    run_session(
+                        api,
+                        &connector,
+                        &options,
+                        output,
+                        session_stop.clone(),
+                        live_rx,
+                        connect_timeout.take(),
+                    )
+                    .await
+                }
+            };
             // A session that ended by itself (an unreadable checkpoint file at its start, too)
             // ends the supervision of its config as well, or the command would wait for a signal.
             session_stop.cancel();
@@ -311,7 +343,7 @@ pub async fn run_session<A: KinesisApi>(
             pipeline: Pipeline::new(method),
             output,
             dead_letter: DeadLetter::new(options.dead_letter_path(connector)),
-            store,
+            store: Box::new(store),
             checkpoints: saved.unwrap_or(Checkpoints {
                 version: 1,
                 ..Checkpoints::default()
@@ -321,6 +353,7 @@ pub async fn run_session<A: KinesisApi>(
             idle_timeout: options.idle_timeout,
             live,
             options: &options.common,
+            metrics: None,
         };
         let ((), written) = tokio::join!(coordinator.run(), writer.run());
         let summary = written?;

@@ -90,6 +90,10 @@ impl Pipeline {
                 return counts;
             }
         }
+        if skip_through.is_some() {
+            // A KCL checkpoint (sequence, sub-sequence 0) on a plain record: it was handled.
+            return counts;
+        }
         let meta = Meta {
             shard_id,
             sequence_number: &record.sequence_number,

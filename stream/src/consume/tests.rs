@@ -31,6 +31,7 @@ impl Fake {
             parent: parent.map(Into::into),
             adjacent_parent: None,
             closed,
+            hash_range: None,
         });
         let records = ns
             .map(|n| KinesisRecord {

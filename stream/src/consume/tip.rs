@@ -54,6 +54,11 @@ impl TipTracker {
         }
     }
 
+    /// `shard` is no longer owned (its lease moved): it no longer counts.
+    pub fn stopped(&mut self, shard: &str) {
+        self.shards.remove(shard);
+    }
+
     /// `shard` was read to its end and reported finished to the coordinator.
     pub fn finished(&mut self, shard: &str) {
         self.shards.remove(shard);

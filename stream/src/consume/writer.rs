@@ -5,8 +5,9 @@
 use super::output::Pipeline;
 use super::tip::TipTracker;
 use super::{Event, Live, Summary};
-use crate::checkpoint::{CheckpointStore, Checkpoints, ShardCheckpoint};
+use crate::checkpoint::{CheckpointSink, Checkpoints, ShardCheckpoint};
 use crate::deadletter::DeadLetter;
+use crate::metrics::Metrics;
 use crate::session::{StreamOptions, Throughput};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -37,7 +38,8 @@ pub(crate) struct Writer<'o> {
     pub pipeline: Pipeline,
     pub output: &'o mut dyn Write,
     pub dead_letter: DeadLetter,
-    pub store: CheckpointStore,
+    /// The checkpoint file, or the lease table.
+    pub store: Box<dyn CheckpointSink + 'o>,
     pub checkpoints: Checkpoints,
     pub finished_tx: mpsc::UnboundedSender<String>,
     pub stop: CancellationToken,
@@ -45,6 +47,8 @@ pub(crate) struct Writer<'o> {
     pub live: watch::Receiver<Live>,
     /// Stats interval, methods directory and limits.
     pub options: &'o StreamOptions,
+    /// Records, bytes and lag per shard (`--metrics-addr`).
+    pub metrics: Option<Metrics>,
 }
 
 #[derive(Default)]
@@ -132,6 +136,13 @@ impl Writer<'_> {
                         tip.page(&shard, at_tip, Instant::now());
                         if let Some(lag) = millis_behind_latest {
                             stats.lag.insert(Arc::clone(&shard), lag);
+                            if let Some(metrics) = &self.metrics {
+                                metrics.lag(&shard, lag);
+                            }
+                        }
+                        if let Some(metrics) = &self.metrics {
+                            let bytes = records.iter().map(|r| r.data.len() as u64).sum();
+                            metrics.read(&shard, records.len() as u64, bytes);
                         }
                         if !records.is_empty() {
                             last_activity = Instant::now();
@@ -154,6 +165,7 @@ impl Writer<'_> {
                     }
                     Event::ShardEnd { shard } => pending.ended.push(shard),
                     Event::Behind { shard } => tip.behind(&shard),
+                    Event::Stopped { shard } => tip.stopped(&shard),
                     Event::Listed {
                         started,
                         finished_seen,
@@ -167,8 +179,7 @@ impl Writer<'_> {
             let force = !pending.ended.is_empty();
             self.flush(&mut pending, &mut dirty)?;
             if dirty && (force || last_save.elapsed() >= CHECKPOINT_INTERVAL) {
-                self.store.save(&self.checkpoints)?;
-                dirty = false;
+                dirty = !self.store.save(&self.checkpoints).await?;
                 last_save = Instant::now();
             }
             for shard in std::mem::take(&mut pending.ended) {
@@ -178,7 +189,7 @@ impl Writer<'_> {
         }
         self.flush(&mut pending, &mut dirty)?;
         if dirty {
-            self.store.save(&self.checkpoints)?;
+            self.store.save(&self.checkpoints).await?;
         }
         for shard in std::mem::take(&mut pending.ended) {
             let _ = self.finished_tx.send(shard.to_string());
