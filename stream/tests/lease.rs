@@ -11,77 +11,18 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use common::*;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// What the tests read from the lease table, with the official DynamoDB SDK.
+trait TableView {
+    fn client(&self) -> aws_sdk_dynamodb::Client;
+    fn items(&self, table: &str) -> Vec<HashMap<String, AttributeValue>>;
+    fn owners(&self, table: &str) -> BTreeMap<String, Option<String>>;
 }
 
-/// A dynalite server keeping its data in a directory (so it can be stopped and started again).
-struct Dynalite {
-    child: Option<Child>,
-    port: u16,
-    path: PathBuf,
-    /// Kept for as long as the server runs (it is the server's data).
-    _dir: Scratch,
-}
-
-impl Dynalite {
-    fn start(name: &str) -> Self {
-        let dir = scratch(name);
-        let mut server = Dynalite {
-            child: None,
-            port: free_port(),
-            path: dir.join("dynalite"),
-            _dir: dir,
-        };
-        server.launch();
-        server
-    }
-
-    fn launch(&mut self) {
-        let child = Command::new("node")
-            .arg(repo_root().join("node_modules/dynalite/cli.js"))
-            .args(["--port", &self.port.to_string(), "--path"])
-            .arg(&self.path)
-            .args([
-                "--createTableMs",
-                "0",
-                "--deleteTableMs",
-                "0",
-                "--updateTableMs",
-                "0",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node runs dynalite");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "dynalite did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
+impl TableView for Dynalite {
     fn client(&self) -> aws_sdk_dynamodb::Client {
         let connection = kinesis_stream::kinesis::Connection {
             region: "us-east-1".into(),
@@ -115,12 +56,6 @@ impl Dynalite {
             .filter(|i| text(i, "checkpoint").as_deref() != Some("SHARD_END"))
             .map(|i| (text(i, "leaseKey").unwrap(), text(i, "leaseOwner")))
             .collect()
-    }
-}
-
-impl Drop for Dynalite {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 
@@ -822,17 +757,6 @@ fn the_lease_table_stopped_for_30_s_stops_reading_then_recovers() {
 }
 
 /// One GET of the metrics endpoint (empty when it does not answer).
-fn scrape(port: u16) -> String {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nhost: localhost\r\n\r\n");
-    let mut text = String::new();
-    let _ = stream.read_to_string(&mut text);
-    text
-}
-
 /// (timestamp, line) of the log lines of every worker that contain `what`.
 fn logged(workers: &[&Worker], what: &str) -> Vec<(String, String)> {
     let mut found = Vec::new();

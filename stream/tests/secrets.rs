@@ -2,7 +2,7 @@
 //! both streaming commands (at `trace` level, through the fault proxy so the error paths log
 //! too) run on configs that hold a canary password, and the canary must appear nowhere: not on
 //! stdout or stderr, not in a dead-letter line, a checkpoint, a progress record or the stats
-//! lines. The only places it may appear are the connector value itself (a validation's or
+//! lines, nor (with `--lease-table`) in a metrics scrape or an attribute of the lease table. The only places it may appear are the connector value itself (a validation's or
 //! normalization's `value`) and a diff's request bodies (`update`, `create`, `requests[].body`),
 //! which are the requests to send.
 #![allow(clippy::unwrap_used, reason = "tests")]
@@ -490,4 +490,102 @@ fn both_streaming_commands_at_trace_level_through_faults_keep_the_password_out()
             && faults.contains_key(&("GetRecords".into(), "500".into())),
         "{faults:?}"
     );
+}
+
+#[test]
+fn a_lease_table_worker_keeps_the_password_out_of_its_metrics_and_the_table() {
+    // consume --lease-table at trace level with --metrics-addr: the canary is in no log line,
+    // no metrics scrape and no attribute of the lease table.
+    let emulator = Emulator::start();
+    let dynamo = Dynalite::start("secrets-lease-db");
+    let dir = scratch("secrets-lease");
+    emulator.create_stream("leased", 2);
+    emulator.put(&dir, "leased", &numbered(40, 4, 0));
+    let mut config_value = base("dc.test", CANARY);
+    config_value["stream"] = json!("leased");
+    config_value["shards"] = json!(2);
+    let config = dir.join("config.json");
+    std::fs::write(&config, config_value.to_string()).unwrap();
+    let metrics_port = free_port();
+    let child = consume(
+        &emulator,
+        &dir,
+        &config,
+        &[
+            "--lease-table",
+            "audit-leases",
+            "--worker-id",
+            "audit-worker",
+            "--dynamodb-endpoint-url",
+            &dynamo.endpoint(),
+            "--metrics-addr",
+            &format!("127.0.0.1:{metrics_port}"),
+            "--idle-timeout",
+            "3",
+        ],
+    )
+    .env("KINESIS_CONNECTOR_LOG", "trace")
+    .env("RUST_LOG", "trace")
+    // Files, not pipes: nobody reads a pipe while the scrapes run, and trace logging fills one.
+    .stdout(std::fs::File::create(dir.join("consume.out")).unwrap())
+    .stderr(std::fs::File::create(dir.join("consume.err")).unwrap())
+    .spawn()
+    .unwrap();
+    // Scrape while it runs (it exits by the idle timeout once both shards are at the tip).
+    let mut child = child;
+    let mut metrics = String::new();
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(120) && child.try_wait().unwrap().is_none() {
+        let text = scrape(metrics_port);
+        if text.contains("kinesis_connector_records_read") {
+            metrics = text;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let status = wait_with_limit(child, Duration::from_secs(300)).status;
+    let output = Output {
+        status,
+        stdout: std::fs::read(dir.join("consume.out")).unwrap(),
+        stderr: std::fs::read(dir.join("consume.err")).unwrap(),
+    };
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        metrics.contains("kinesis_connector_leases_held"),
+        "no metrics were scraped: {metrics}"
+    );
+    assert_clean("consume --lease-table metrics", &metrics);
+    check_output("consume --lease-table", &output, Stdout::Text);
+    // The table, every attribute of every item, through the DynamoDB SDK's own dump.
+    let table = dump_table(&dynamo, "audit-leases");
+    assert!(
+        table.contains("leaseKey"),
+        "the table was not read: {table}"
+    );
+    assert_clean("the lease table", &table);
+}
+
+/// Every item of a table, as the SDK prints it.
+fn dump_table(dynamo: &Dynalite, table: &str) -> String {
+    let connection = kinesis_stream::kinesis::Connection {
+        region: "us-east-1".into(),
+        access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+        secret_access_key: Some("test-secret-not-the-canary".into()),
+        endpoint_url: None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let config = connection.sdk_config(Some(dynamo.endpoint()), None).await;
+        let client = aws_sdk_dynamodb::Client::new(&config);
+        match client.scan().table_name(table).send().await {
+            Ok(out) => format!("{:?}", out.items.unwrap_or_default()),
+            Err(e) => format!("scan failed: {e:?}"),
+        }
+    })
 }

@@ -19,7 +19,7 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -503,4 +503,81 @@ pub fn wait_with_limit(child: Child, limit: Duration) -> Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// A dynalite server (npm `dynalite`, a DynamoDB on LevelDB) keeping its data in a directory (so it can be stopped and started again).
+pub struct Dynalite {
+    child: Option<Child>,
+    port: u16,
+    path: PathBuf,
+    /// Kept for as long as the server runs (it is the server's data).
+    _dir: Scratch,
+}
+
+impl Dynalite {
+    pub fn start(name: &str) -> Self {
+        let dir = scratch(name);
+        let mut server = Dynalite {
+            child: None,
+            port: free_port(),
+            path: dir.join("dynalite"),
+            _dir: dir,
+        };
+        server.launch();
+        server
+    }
+
+    pub fn launch(&mut self) {
+        let child = Command::new("node")
+            .arg(repo_root().join("node_modules/dynalite/cli.js"))
+            .args(["--port", &self.port.to_string(), "--path"])
+            .arg(&self.path)
+            .args([
+                "--createTableMs",
+                "0",
+                "--deleteTableMs",
+                "0",
+                "--updateTableMs",
+                "0",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node runs dynalite");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "dynalite did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Dynalite {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// `GET /metrics` from a `--metrics-addr` endpoint (empty when it does not answer).
+pub fn scrape(port: u16) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nhost: localhost\r\n\r\n");
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    text
 }
