@@ -2,7 +2,8 @@
 //! both streaming commands (at `trace` level, through the fault proxy so the error paths log
 //! too) run on configs that hold a canary password, and the canary must appear nowhere: not on
 //! stdout or stderr, not in a dead-letter line, a checkpoint, a progress record or the stats
-//! lines, nor (with `--lease-table`) in a metrics scrape or an attribute of the lease table. The only places it may appear are the connector value itself (a validation's or
+//! lines, nor (with `--lease-table`) in a metrics scrape or an attribute of the lease table.
+//! The only places it may appear are the connector value itself (a validation's or
 //! normalization's `value`) and a diff's request bodies (`update`, `create`, `requests[].body`),
 //! which are the requests to send.
 #![allow(clippy::unwrap_used, reason = "tests")]
