@@ -388,6 +388,12 @@ fn sigterm_hands_leases_over_without_waiting_for_the_failover_time() {
     let config = config(&dir, "term", 4, json!({}));
     // A long failover time: a lease that moves before it has passed was handed over.
     let mut a = Worker::start(&emulator, &dynamo, &dir, &config, "worker-a", "30");
+    // worker-a takes all 4 before worker-b starts: had both raced for the unowned leases,
+    // worker-a could have stolen a shard worker-b had begun reading, and the records read
+    // before that move would rightly be read twice.
+    wait_for("worker-a holds all 4", LONG, &[&a], || {
+        settled(&dynamo, &["worker-a"], 4)
+    });
     let b = Worker::start(&emulator, &dynamo, &dir, &config, "worker-b", "30");
     wait_for("2 leases each", LONG, &[&a, &b], || {
         settled(&dynamo, &["worker-a", "worker-b"], 2)
