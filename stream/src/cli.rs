@@ -173,6 +173,18 @@ pub struct ConsumeArgs {
     /// AWS_ENDPOINT_URL, else AWS).
     #[arg(long, value_name = "URL", requires = "lease_table")]
     pub dynamodb_endpoint_url: Option<String>,
+    /// Read through enhanced fan-out (SubscribeToShard) as the stream consumer of this name:
+    /// registered when missing, reused when it exists. Each consumer has its own 2 MB/s per
+    /// shard, pushed to it.
+    #[arg(long, value_name = "NAME")]
+    pub efo: Option<String>,
+    /// With --efo: deregister the stream consumer on exit.
+    #[arg(long, requires = "efo")]
+    pub efo_deregister: bool,
+    /// With --efo: a subscription that sends nothing (not even an empty event) for this long
+    /// is subscribed again.
+    #[arg(long, value_name = "SECONDS", default_value = "15", value_parser = seconds)]
+    pub efo_silence_timeout: Duration,
     /// Serve Prometheus text metrics on HOST:PORT (with --lease-table).
     #[arg(long, value_name = "HOST:PORT", requires = "lease_table")]
     pub metrics_addr: Option<std::net::SocketAddr>,

@@ -164,6 +164,11 @@ impl SdkKinesis {
         Self { client }
     }
 
+    /// The SDK client (enhanced fan-out shares it).
+    pub fn sdk_client(&self) -> &aws_sdk_kinesis::Client {
+        &self.client
+    }
+
     pub async fn describe(&self, stream: &str) -> Result<StreamSummary, ApiError> {
         let out = self
             .client
@@ -223,7 +228,7 @@ where
 }
 
 /// A service error code, sorted by what the caller should do about it.
-fn classify_code(code: &str, message: &str) -> ApiError {
+pub(crate) fn classify_code(code: &str, message: &str) -> ApiError {
     let message = format!("{code}: {message}");
     match code {
         "ProvisionedThroughputExceededException"

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod commands;
 pub mod consume;
 pub mod deadletter;
+pub mod efo;
 pub mod error;
 pub mod input;
 pub mod kinesis;

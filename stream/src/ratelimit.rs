@@ -131,6 +131,18 @@ impl ShardBudget {
         self.records.available().clamp(1, MAX_GET_RECORDS_LIMIT)
     }
 
+    /// Enhanced fan-out (events are pushed, no calls): how long to wait before the next event
+    /// is handed on, for at least one record token and no byte debt.
+    pub fn delay_before_next(&mut self) -> Duration {
+        self.records.wait_for(1).max(self.bytes.wait_for(1))
+    }
+
+    /// Enhanced fan-out: what an event held.
+    pub fn record(&mut self, records: u64, bytes: u64) {
+        self.records.consume(records);
+        self.bytes.consume(bytes);
+    }
+
     /// Records that a call went out now and what it returned.
     pub fn record_call(&mut self, records: u64, bytes: u64) {
         self.last_call = Some(Instant::now());

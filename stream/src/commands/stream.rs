@@ -76,6 +76,28 @@ pub async fn consume(args: ConsumeArgs, shutdown: CancellationToken) -> Result<O
         lease.metrics_addr = args.metrics_addr;
         options.lease = Some(lease);
     }
+    if let Some(name) = &args.efo {
+        // The service's own rule for consumer names.
+        let valid = !name.is_empty()
+            && name.len() <= 128
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        if !valid {
+            return Err(Error::Usage(format!(
+                "--efo {name:?}: a stream consumer name is 1 to 128 characters of letters, digits, '_', '.' and '-'"
+            )));
+        }
+        if args.efo_silence_timeout < std::time::Duration::from_millis(500) {
+            return Err(Error::Usage(
+                "--efo-silence-timeout must be at least 0.5 seconds".into(),
+            ));
+        }
+        let mut efo = consume::EfoOptions::new(name);
+        efo.deregister = args.efo_deregister;
+        efo.silence_timeout = args.efo_silence_timeout;
+        options.efo = Some(efo);
+    }
     check_method(&connector, &options.common)?;
     let stdout = std::io::stdout();
     let mut output = stdout.lock();

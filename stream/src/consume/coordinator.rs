@@ -33,6 +33,8 @@ pub(crate) struct Coordinator<A: KinesisApi> {
     pub failure: SessionFailure,
     pub refresh: Duration,
     pub idle_poll: Duration,
+    /// `--efo`: readers subscribe instead of polling.
+    pub fan_out: Option<crate::efo::FanOut>,
 }
 
 impl<A: KinesisApi> Coordinator<A> {
@@ -146,6 +148,7 @@ impl<A: KinesisApi> Coordinator<A> {
             stop: self.stop.clone(),
             failure: self.failure.clone(),
             idle_poll: self.idle_poll,
+            fan_out: self.fan_out.clone(),
         };
         let span = info_span!("shard", shard_id = %shard.id);
         tracker.spawn(reader.run().instrument(span));

@@ -13,6 +13,7 @@
 mod coordinator;
 pub mod output;
 pub(crate) mod reader;
+mod subscribe;
 #[cfg(test)]
 mod tests;
 mod tip;
@@ -56,6 +57,38 @@ pub struct ConsumeOptions {
     pub idle_poll: Duration,
     /// `--lease-table`: shards and checkpoints come from a KCL lease table instead of the file.
     pub lease: Option<crate::lease::LeaseOptions>,
+    /// `--efo NAME`: read through enhanced fan-out as this stream consumer.
+    pub efo: Option<EfoOptions>,
+}
+
+/// `consume --efo NAME [--efo-deregister]`.
+#[derive(Debug, Clone)]
+pub struct EfoOptions {
+    pub name: String,
+    /// Remove the stream consumer when the session ends.
+    pub deregister: bool,
+    /// A subscription silent for this long is subscribed again.
+    pub silence_timeout: Duration,
+}
+
+impl EfoOptions {
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            deregister: false,
+            silence_timeout: crate::efo::DEFAULT_SILENCE_TIMEOUT,
+        }
+    }
+
+    /// This session's fan-out, on the session's client.
+    fn fan_out(&self, api: &crate::kinesis::SdkKinesis, stream: &str) -> crate::efo::FanOut {
+        let sdk = crate::efo::SdkFanOut {
+            client: api.sdk_client().clone(),
+        };
+        let mut fan_out = crate::efo::FanOut::new(Arc::new(sdk), stream, &self.name);
+        fan_out.silence_timeout = self.silence_timeout;
+        fan_out
+    }
 }
 
 impl ConsumeOptions {
@@ -72,6 +105,7 @@ impl ConsumeOptions {
             shard_refresh: Duration::from_secs(10),
             idle_poll: Duration::from_millis(500),
             lease: None,
+            efo: None,
         }
     }
 
@@ -232,12 +266,17 @@ pub async fn run(
         let connection =
             Connection::from_connector(&connector, options.common.endpoint_url.as_deref());
         let api = connection.client().await;
+        let fan_out = options
+            .efo
+            .as_ref()
+            .map(|efo| efo.fan_out(&api, &connector.stream));
         let session = async {
             let result = match &options.lease {
                 Some(lease) => {
                     let table = lease.connect(&connection).await;
                     crate::lease::run_session(
                         api,
+                        fan_out.clone(),
                         table,
                         lease,
                         &connector,
@@ -252,6 +291,7 @@ pub async fn run(
                 None => {
                     run_session(
                         api,
+                        fan_out.clone(),
                         &connector,
                         &options,
                         output,
@@ -265,6 +305,11 @@ pub async fn run(
             // A session that ended by itself (an unreadable checkpoint file at its start, too)
             // ends the supervision of its config as well, or the command would wait for a signal.
             session_stop.cancel();
+            if let (Some(fan_out), Some(efo)) = (&fan_out, &options.efo) {
+                if efo.deregister {
+                    fan_out.deregister().await;
+                }
+            }
             result
         };
         let supervise = async {
@@ -300,8 +345,10 @@ pub async fn run(
 }
 
 /// One session against one stream with one connection.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_session<A: KinesisApi>(
     api: A,
+    fan_out: Option<crate::efo::FanOut>,
     connector: &Connector,
     options: &ConsumeOptions,
     output: &mut dyn Write,
@@ -337,6 +384,7 @@ pub async fn run_session<A: KinesisApi>(
             failure: failure.clone(),
             refresh: options.shard_refresh,
             idle_poll: options.idle_poll,
+            fan_out,
         };
         let writer = writer::Writer {
             events: events_rx,

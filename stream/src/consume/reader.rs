@@ -3,6 +3,7 @@
 use super::{Event, Live, SessionFailure};
 use crate::backoff::Backoff;
 use crate::checkpoint::ShardCheckpoint;
+use crate::efo::FanOut;
 use crate::kinesis::{ApiError, KinesisApi, StartAt, StreamError};
 use crate::ratelimit::ShardBudget;
 use std::sync::Arc;
@@ -24,6 +25,8 @@ pub(crate) struct ShardReader<A: KinesisApi> {
     pub failure: SessionFailure,
     /// How long to wait before polling again once the shard is caught up and quiet.
     pub idle_poll: Duration,
+    /// `--efo`: read through SubscribeToShard instead of polling GetRecords.
+    pub fan_out: Option<FanOut>,
 }
 
 /// Why `ShardReader::run` returned.
@@ -36,7 +39,10 @@ pub(crate) enum ReaderExit {
 
 impl<A: KinesisApi> ShardReader<A> {
     pub async fn run(mut self) -> ReaderExit {
-        let exit = self.read().await;
+        let exit = match self.fan_out.clone() {
+            Some(fan_out) => self.subscribe(fan_out).await,
+            None => self.read().await,
+        };
         if let Err(error) = &exit {
             warn!(error = %error, "shard reader failed; stopping the consumer");
             self.failure.set(StreamError::Shard {
@@ -180,7 +186,7 @@ impl<A: KinesisApi> ShardReader<A> {
         }
     }
 
-    fn rates(&mut self) -> (u64, u64) {
+    pub(super) fn rates(&mut self) -> (u64, u64) {
         let live = self.live.borrow_and_update();
         (live.records_per_second, live.bytes_per_second)
     }
@@ -208,7 +214,7 @@ impl<A: KinesisApi> ShardReader<A> {
     }
 
     /// Sleeps unless stopped first; false when stopped.
-    async fn sleep(&self, delay: Duration) -> bool {
+    pub(super) async fn sleep(&self, delay: Duration) -> bool {
         tokio::select! {
             _ = self.stop.cancelled() => false,
             _ = tokio::time::sleep(delay) => true,
@@ -216,7 +222,7 @@ impl<A: KinesisApi> ShardReader<A> {
     }
 
     /// Tells the writer this shard is no longer known to be at the tip; false when stopped.
-    async fn behind(&self) -> bool {
+    pub(super) async fn behind(&self) -> bool {
         self.send(Event::Behind {
             shard: Arc::clone(&self.shard),
         })
@@ -224,7 +230,7 @@ impl<A: KinesisApi> ShardReader<A> {
     }
 
     /// Hands an event to the writer unless stopped first; false when stopped.
-    async fn send(&self, event: Event) -> bool {
+    pub(super) async fn send(&self, event: Event) -> bool {
         tokio::select! {
             _ = self.stop.cancelled() => false,
             sent = self.events.send(event) => sent.is_ok(),

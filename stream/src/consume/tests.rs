@@ -130,6 +130,7 @@ async fn consume(fake: &Fake, connector: &Connector, options: &ConsumeOptions) -
     let (_live_tx, live_rx) = watch::channel(Live::from(connector));
     run_session(
         fake.clone(),
+        None,
         connector,
         options,
         &mut out,
@@ -223,6 +224,7 @@ async fn fatal_errors_end_the_session_with_the_error() {
     let (_tx, rx) = watch::channel(Live::from(&c));
     let result = run_session(
         fake,
+        None,
         &c,
         &options(&state),
         &mut out,
@@ -252,6 +254,7 @@ async fn a_stream_that_cannot_be_reached_fails_the_session_not_the_idle_timeout(
     let (_tx, rx) = watch::channel(Live::from(&c));
     let result = run_session(
         fake,
+        None,
         &c,
         &options,
         &mut out,
@@ -279,6 +282,7 @@ async fn the_idle_timeout_counts_from_when_the_stream_was_reached() {
     let (_tx, rx) = watch::channel(Live::from(&c));
     run_session(
         fake,
+        None,
         &c,
         &options,
         &mut out,
@@ -312,6 +316,7 @@ async fn live_rate_change_applies_without_restart() {
     };
     let session = run_session(
         fake,
+        None,
         &c,
         &options,
         &mut out,
@@ -357,6 +362,7 @@ async fn from_latest_skips_history_but_reads_new_records() {
     };
     let session = run_session(
         fake,
+        None,
         &c,
         &options,
         &mut out,
@@ -437,6 +443,7 @@ async fn a_shard_that_was_at_the_tip_and_then_fails_stops_the_idle_clock() {
     };
     let session = run_session(
         fake,
+        None,
         &c,
         &options,
         &mut out,

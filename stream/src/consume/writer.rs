@@ -20,6 +20,12 @@ use tracing::info;
 
 /// Flush when this much output is buffered even if more events are waiting.
 const FLUSH_BYTES: usize = 256 << 10;
+/// Output older than this is written out at once, inside a page or event too, so a record
+/// reaches stdout as soon as it has been through the method (checkpoints still follow the
+/// regular flush below).
+const EAGER_FLUSH: Duration = Duration::from_millis(2);
+/// Without a method a record takes well under a microsecond: the clock is read every this many.
+const CLOCK_EVERY: usize = 256;
 /// Checkpoints are saved at most this often (and always at a shard's end and on exit).
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -90,6 +96,8 @@ impl Writer<'_> {
         let stats_interval = self.options.stats_interval;
         let stats_every = stats_interval.unwrap_or(Duration::from_secs(3600));
         let mut stats_tick = tokio::time::interval_at(Instant::now() + stats_every, stats_every);
+        // When output was last written out (the eager flush inside a page).
+        let mut last_write = Instant::now();
         loop {
             // The idle timeout runs only while every owned shard is at the tip; every change of
             // that comes as an event, after which this is computed again.
@@ -147,7 +155,15 @@ impl Writer<'_> {
                         if !records.is_empty() {
                             last_activity = Instant::now();
                         }
-                        for record in &records {
+                        let check_every = if self.pipeline.method.is_some() {
+                            1
+                        } else {
+                            CLOCK_EVERY
+                        };
+                        for (i, record) in records.iter().enumerate() {
+                            if i % check_every == 0 {
+                                self.flush_if_stale(&mut last_write)?;
+                            }
                             let skip = skip_through
                                 .as_ref()
                                 .filter(|(seq, _)| *seq == record.sequence_number)
@@ -171,6 +187,7 @@ impl Writer<'_> {
                         finished_seen,
                     } => tip.listed(&started, finished_seen, Instant::now()),
                 }
+                self.flush_if_stale(&mut last_write)?;
                 if self.pipeline.out.len() < FLUSH_BYTES && batch_events < 64 {
                     next = self.events.try_recv().ok();
                 }
@@ -200,6 +217,24 @@ impl Writer<'_> {
         summary.dead_letter_file =
             (self.dead_letter.entries() > 0).then(|| self.dead_letter.path().to_path_buf());
         Ok(summary)
+    }
+
+    /// Writes the buffered output out (not the checkpoints) when the last write is
+    /// `EAGER_FLUSH` old: at most one write per interval, and none while nothing is buffered.
+    fn flush_if_stale(&mut self, last_write: &mut Instant) -> Result<(), WriteError> {
+        if self.pipeline.out.is_empty() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if now.duration_since(*last_write) >= EAGER_FLUSH {
+            self.output
+                .write_all(&self.pipeline.out)
+                .map_err(WriteError::Output)?;
+            self.pipeline.out.clear();
+            self.output.flush().map_err(WriteError::Output)?;
+            *last_write = now;
+        }
+        Ok(())
     }
 
     /// Writes out what is buffered and moves the in-memory checkpoints past it.

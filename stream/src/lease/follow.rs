@@ -28,6 +28,8 @@ pub(crate) struct Follower<A: KinesisApi> {
     pub stop: CancellationToken,
     pub failure: SessionFailure,
     pub idle_poll: Duration,
+    /// `--efo`: readers subscribe instead of polling.
+    pub fan_out: Option<crate::efo::FanOut>,
     /// Called when a shard has been read to its end (its children may now get leases).
     pub on_finished: Box<dyn Fn() + Send>,
 }
@@ -100,6 +102,7 @@ impl<A: KinesisApi> Follower<A> {
                     stop: token.clone(),
                     failure: self.failure.clone(),
                     idle_poll: self.idle_poll,
+                    fan_out: self.fan_out.clone(),
                 };
                 let session = self.stop.clone();
                 let span = info_span!("shard", shard_id = %shard);

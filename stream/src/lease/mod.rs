@@ -96,6 +96,7 @@ pub fn default_worker_id() -> String {
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn run_session<A: KinesisApi, T: LeaseTable>(
     api: A,
+    fan_out: Option<crate::efo::FanOut>,
     table: T,
     lease: &LeaseOptions,
     connector: &Connector,
@@ -156,6 +157,7 @@ pub(crate) async fn run_session<A: KinesisApi, T: LeaseTable>(
             stop: stop.clone(),
             failure: failure.clone(),
             idle_poll: options.idle_poll,
+            fan_out,
             on_finished: Box::new(move || sync.request_sync()),
         };
         let writer = Writer {
