@@ -242,6 +242,36 @@ where
     }
 }
 
+/// An error of the event stream: the service sends it as an exception event, which the SDK
+/// gives as a variant (its metadata may carry no code).
+fn event_error<R: std::fmt::Debug>(
+    err: SdkError<aws_sdk_kinesis::types::error::SubscribeToShardEventStreamError, R>,
+) -> ApiError {
+    use aws_sdk_kinesis::types::error::SubscribeToShardEventStreamError as E;
+    let SdkError::ServiceError(service) = &err else {
+        return sorted(err);
+    };
+    let e = service.err();
+    let message = e.message().unwrap_or("no message").to_owned();
+    match e {
+        // The previous subscription of this consumer and shard is still open on the service's
+        // side (for about 5 s after it was cut).
+        E::ResourceInUseException(_) => {
+            ApiError::Transient(format!("ResourceInUseException: {message}"))
+        }
+        E::ResourceNotFoundException(_) => {
+            ApiError::NotFound(format!("ResourceNotFoundException: {message}"))
+        }
+        E::InternalFailureException(_) => {
+            ApiError::Transient(format!("InternalFailureException: {message}"))
+        }
+        E::KmsThrottlingException(_) => {
+            ApiError::Throttled(format!("KMSThrottlingException: {message}"))
+        }
+        other => crate::kinesis::classify_code(other.code().unwrap_or("Unknown"), &message),
+    }
+}
+
 fn consumer_of(arn: Option<String>, status: Option<&ConsumerStatus>) -> Result<Consumer, ApiError> {
     Ok(Consumer {
         arn: arn.ok_or_else(|| ApiError::Transient("the stream consumer has no ARN".into()))?,
@@ -381,7 +411,7 @@ impl Subscription for SdkSubscription {
         use aws_sdk_kinesis::types::SubscribeToShardEventStream as Stream;
         Box::pin(async move {
             loop {
-                let event = match self.output.event_stream.recv().await.map_err(sorted)? {
+                let event = match self.output.event_stream.recv().await.map_err(event_error)? {
                     None => return Ok(None),
                     Some(Stream::SubscribeToShardEvent(event)) => event,
                     Some(other) => {

@@ -22,6 +22,10 @@
 //   partial   PutRecords only: every third entry (from the second) fails with
 //             ProvisionedThroughputExceededException, every seventh with InternalFailure; only
 //             the other entries are forwarded, and the answer is merged back in request order
+//   stall     SubscribeToShard only: the event stream is forwarded for its first
+//             stallAfterChunks chunks (default 2), then nothing more while the connection stays
+//             open (a half-open subscription)
+// SubscribeToShard answers are event streams: they are forwarded as they come, never buffered.
 // Every request is logged to LOG_FILE as one JSON line: {op, n, fault, entries?, forwarded?,
 // failed?}; "forwarded" counts the PutRecords entries that reached the emulator, so a test can
 // tell which duplicates a dropped answer may cause.
@@ -35,6 +39,7 @@ const schedule = JSON.parse(scheduleJson);
 const after = schedule.after || {};
 const until = schedule.until || {};
 const slowMs = schedule.slowMs ?? 3000;
+const stallAfterChunks = schedule.stallAfterChunks ?? 2;
 writeFileSync(logFile, '');
 const counts = new Map();
 const sockets = new Set();
@@ -68,6 +73,36 @@ function forward(req, body) {
     up.on('error', reject);
     up.end(body);
   });
+}
+
+// An event stream (SubscribeToShard) forwarded chunk by chunk; with `stall`, only the first
+// stallAfterChunks chunks.
+function stream(req, body, res, entry, stall) {
+  const headers = { ...req.headers, 'content-length': String(body.length) };
+  delete headers['transfer-encoding'];
+  const up = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers }, (answer) => {
+    entry.status = answer.statusCode;
+    log(entry);
+    const out = { ...answer.headers };
+    delete out.connection;
+    res.writeHead(answer.statusCode, out);
+    let chunks = 0;
+    answer.on('data', (c) => {
+      chunks += 1;
+      if (!stall || chunks <= stallAfterChunks) res.write(c);
+    });
+    answer.on('end', () => { if (!stall) res.end(); });
+    answer.on('error', () => req.socket.destroy());
+  });
+  up.on('error', (error) => {
+    entry.fault = 'upstream-error';
+    entry.error = String(error && error.code || error);
+    log(entry);
+    req.socket.destroy();
+  });
+  // The client went away: so does the upstream subscription.
+  res.on('close', () => up.destroy());
+  up.end(body);
 }
 
 function send(res, answer) {
@@ -135,6 +170,9 @@ const server = http.createServer(async (req, res) => {
     if (op !== 'PutRecords') return undefined;
     try { return JSON.parse(body.toString('utf8')).Records.length; } catch { return undefined; }
   };
+  if (op === 'SubscribeToShard' && (fault === 'ok' || fault === 'stall')) {
+    return stream(req, body, res, entry, fault === 'stall');
+  }
   try {
     switch (fault) {
       case 'throttle':

@@ -7,12 +7,14 @@
 //   node kinesis.mjs ENDPOINT shards STREAM        prints the shard list as JSON
 //   node kinesis.mjs ENDPOINT put-kpl STREAM KEY=DATA...  one KPL-aggregated record (built here from the format)
 //   node kinesis.mjs ENDPOINT drain STREAM COUNT   reads every shard until COUNT records; prints {records, seconds}
+//   node kinesis.mjs ENDPOINT consumers STREAM     the stream's registered consumers as JSON [{name, status}]
 //   node kinesis.mjs ENDPOINT dump STREAM          every record of every shard, one JSON line each:
 //                                                  {shardId, sequenceNumber, partitionKey, data (UTF-8 text), arrival (ms)}
 // KINESIS_REGION sets the region (default us-east-1); the emulator keeps streams per region.
 import {
   KinesisClient, CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand,
   UpdateShardCountCommand, ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand,
+  ListStreamConsumersCommand,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { readFileSync } from 'node:fs';
@@ -146,5 +148,11 @@ switch (command) {
   case 'shards': console.log(JSON.stringify(await listShards())); break;
   case 'drain': await drain(Number(arg)); break;
   case 'dump': await dump(); break;
+  case 'consumers': {
+    const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+    const out = await client.send(new ListStreamConsumersCommand({ StreamARN: summary.StreamDescriptionSummary.StreamARN }));
+    console.log(JSON.stringify((out.Consumers || []).map((c) => ({ name: c.ConsumerName, status: c.ConsumerStatus }))));
+    break;
+  }
   default: throw new Error(`unknown command ${command}`);
 }

@@ -52,6 +52,7 @@ impl<A: KinesisApi> ShardReader<A> {
         let mut backoff = Backoff::for_kinesis();
         let mut last_subscribe: Option<Instant> = None;
         let mut subscriptions: u64 = 0;
+        let mut last_probe: Option<Instant> = None;
         loop {
             if let Some(last) = last_subscribe {
                 let wait =
@@ -108,9 +109,15 @@ impl<A: KinesisApi> ShardReader<A> {
                 };
                 backoff.reset();
                 match self.hand_over(event, &mut skip, &mut budget).await {
-                    Handed::Continue(next) => {
+                    Handed::Continue { next, at_tip } => {
                         if let Some(next) = next {
                             position = next;
+                        }
+                        if at_tip && last_probe.is_none_or(|t| t.elapsed() >= END_PROBE_INTERVAL) {
+                            last_probe = Some(Instant::now());
+                            if self.ended_at(&position).await {
+                                break Ended::ShardEnd;
+                            }
                         }
                     }
                     Handed::ShardEnd => break Ended::ShardEnd,
@@ -138,7 +145,8 @@ impl<A: KinesisApi> ShardReader<A> {
         }
     }
 
-    /// One event to the writer, within the read budget; where a new subscription continues.
+    /// One event to the writer, in slices within the read budget (an event may hold a whole
+    /// backlog); where a new subscription continues.
     async fn hand_over(
         &mut self,
         event: FanOutEvent,
@@ -149,12 +157,6 @@ impl<A: KinesisApi> ShardReader<A> {
             let (r, b) = self.rates();
             budget.set_rates(r, b);
         }
-        let delay = budget.delay_before_next();
-        if !delay.is_zero() && !self.sleep(delay).await {
-            return Handed::Stopped;
-        }
-        let bytes: u64 = event.records.iter().map(|r| r.data.len() as u64).sum();
-        budget.record(event.records.len() as u64, bytes);
         let shard_end = event.is_shard_end();
         if shard_end && !event.child_shards.is_empty() {
             debug!(children = ?event.child_shards, "the shard ended");
@@ -171,34 +173,79 @@ impl<A: KinesisApi> ShardReader<A> {
         }
         let at_tip =
             records.is_empty() && event.millis_behind_latest.unwrap_or(0) == 0 && !shard_end;
-        // The next subscription starts after the last record handed over, or after the
-        // continuation the service gave (past filtered or trimmed records).
+        // The next subscription starts after the continuation the service gave (past filtered
+        // or trimmed records), else after the last record handed over.
         let next = event.continuation.map(StartAt::AfterSequence).or_else(|| {
             records
                 .last()
                 .map(|r| StartAt::AfterSequence(r.sequence_number.clone()))
         });
-        let sent = self
-            .send(Event::Records {
-                shard: Arc::clone(&self.shard),
-                records,
-                skip_through,
-                millis_behind_latest: event.millis_behind_latest,
-                at_tip,
-            })
-            .await;
-        if !sent {
-            Handed::Stopped
-        } else if shard_end {
+        let mut rest = records.into_iter().peekable();
+        loop {
+            let delay = budget.delay_before_next();
+            if !delay.is_zero() && !self.sleep(delay).await {
+                return Handed::Stopped;
+            }
+            let take = budget.records.available().max(1);
+            let slice: Vec<_> = rest.by_ref().take(take as usize).collect();
+            let last = rest.peek().is_none();
+            let bytes: u64 = slice.iter().map(|r| r.data.len() as u64).sum();
+            budget.record(slice.len() as u64, bytes);
+            let sent = self
+                .send(Event::Records {
+                    shard: Arc::clone(&self.shard),
+                    records: slice,
+                    skip_through: skip_through.clone(),
+                    millis_behind_latest: event.millis_behind_latest,
+                    at_tip: last && at_tip,
+                })
+                .await;
+            if !sent {
+                return Handed::Stopped;
+            }
+            if last {
+                break;
+            }
+        }
+        if shard_end {
             Handed::ShardEnd
         } else {
-            Handed::Continue(next)
+            Handed::Continue { next, at_tip }
+        }
+    }
+
+    /// Whether the shard is closed and read to its end at `position`: one GetShardIterator and
+    /// one GetRecords (limit 1), asked only while the subscription is at the tip, at most every
+    /// `END_PROBE_INTERVAL`. AWS ends a finished shard's subscription with its child shards;
+    /// an emulator (or a service) that keeps sending empty events for a closed shard would
+    /// otherwise leave its children unread. An error says nothing (the subscription goes on).
+    async fn ended_at(&self, position: &StartAt) -> bool {
+        let iterator = tokio::select! {
+            _ = self.stop.cancelled() => return false,
+            result = self.api.shard_iterator(&self.stream, &self.shard, position) => result,
+        };
+        let page = match iterator {
+            Ok(iterator) => tokio::select! {
+                _ = self.stop.cancelled() => return false,
+                page = self.api.get_records(&iterator, 1) => page,
+            },
+            Err(error) => Err(error),
+        };
+        match page {
+            Ok(page) => page.records.is_empty() && page.next_iterator.is_none(),
+            Err(error) => {
+                debug!(error = %error, "shard end probe failed");
+                false
+            }
         }
     }
 }
 
+/// How often a subscription at the tip checks whether its shard has ended (see `ended_at`).
+const END_PROBE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
 enum Handed {
-    Continue(Option<StartAt>),
+    Continue { next: Option<StartAt>, at_tip: bool },
     ShardEnd,
     Stopped,
 }
