@@ -929,3 +929,64 @@ fn idle_timeout_with_a_lease_table_drains_then_exits_0() {
         dynamo.owners("leases")
     );
 }
+
+#[test]
+fn fan_out_with_the_lease_table_and_two_workers() {
+    let emulator = Emulator::start();
+    let dynamo = Dynalite::start("lease-efo-db");
+    let dir = scratch("lease-efo");
+    emulator.create_stream("efo", 4);
+    emulator.put(&dir, "efo", &numbered(200, 13, 0));
+    let config = config(&dir, "efo", 4, json!({}));
+    let efo = ["--efo", "fleet"];
+    let a = Worker::start_with(&emulator, &dynamo, &dir, &config, "worker-a", "6", &efo);
+    wait_for("worker-a holds all 4", LONG, &[&a], || {
+        settled(&dynamo, &["worker-a"], 4)
+    });
+    let b = Worker::start_with(&emulator, &dynamo, &dir, &config, "worker-b", "6", &efo);
+    let both = [&a, &b];
+    wait_for("2 leases each", LONG, &both, || {
+        settled(&dynamo, &["worker-a", "worker-b"], 2)
+    });
+    wait_for("the first 200 records", LONG, &both, || {
+        holds_all(&both, 0..200)
+    });
+    // A stolen lease's subscription moves too (the new owner's first SubscribeToShard may meet
+    // the old one still open on the service's side: retried).
+    let settled_at = marks(&both);
+    emulator.put(&dir, "efo", &numbered(200, 13, 200));
+    wait_for("the next 200 records", LONG, &both, || {
+        holds_all(&both, 200..400)
+    });
+    once_unless_moved(
+        &both,
+        &settled_at,
+        0,
+        |n, _| (200..400).contains(&n),
+        "after the settle",
+    );
+    for w in both {
+        assert!(
+            w.log()
+                .contains("subscribing to the shard (enhanced fan-out)"),
+            "{}",
+            w.log()
+        );
+    }
+    // Both workers share the one consumer; checkpoints went to the table.
+    let consumers = emulator.js(&["consumers", "efo"]);
+    assert_eq!(consumers.matches("\"name\"").count(), 1, "{consumers}");
+    let mut a = a;
+    let mut b = b;
+    assert!(a.terminate().success(), "{}", a.log());
+    assert!(b.terminate().success(), "{}", b.log());
+    let items = dynamo.items("leases");
+    assert_eq!(items.len(), 4);
+    for item in &items {
+        let checkpoint = text(item, "checkpoint").unwrap();
+        assert!(
+            checkpoint.chars().all(|c| c.is_ascii_digit()),
+            "a sequence number checkpointed: {item:?}"
+        );
+    }
+}

@@ -458,3 +458,200 @@ async fn a_shard_that_was_at_the_tip_and_then_fails_stops_the_idle_clock() {
         vec![0, 1, 2, 3, 4, 5]
     );
 }
+
+/// What one scripted subscription does, step by step.
+#[derive(Clone)]
+enum Step {
+    Event(crate::efo::FanOutEvent),
+    /// No event, no error, the connection up: a half-open subscription.
+    Silent,
+    Broken(ApiError),
+    End,
+}
+
+/// A fake fan-out: each SubscribeToShard takes the next script (an `Err` refuses the call).
+#[derive(Default)]
+struct FakeFanOut {
+    scripts: Mutex<VecDeque<Result<Vec<Step>, ApiError>>>,
+    /// Where each SubscribeToShard started, and when.
+    calls: Mutex<Vec<(StartAt, Instant)>>,
+}
+
+struct Scripted(VecDeque<Step>);
+
+impl crate::efo::Subscription for Scripted {
+    fn next_event(
+        &mut self,
+    ) -> crate::efo::BoxFuture<'_, Result<Option<crate::efo::FanOutEvent>, ApiError>> {
+        Box::pin(async move {
+            match self.0.pop_front().unwrap_or(Step::End) {
+                Step::Event(event) => Ok(Some(event)),
+                Step::Silent => std::future::pending().await,
+                Step::Broken(error) => Err(error),
+                Step::End => Ok(None),
+            }
+        })
+    }
+}
+
+impl crate::efo::FanOutApi for FakeFanOut {
+    fn stream_arn<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> crate::efo::BoxFuture<'a, Result<String, ApiError>> {
+        Box::pin(async move { Ok(format!("arn:{stream}")) })
+    }
+    fn register<'a>(
+        &'a self,
+        stream_arn: &'a str,
+        name: &'a str,
+    ) -> crate::efo::BoxFuture<'a, Result<crate::efo::Consumer, ApiError>> {
+        Box::pin(async move {
+            Ok(crate::efo::Consumer {
+                arn: format!("{stream_arn}/consumer/{name}"),
+                status: "CREATING".into(),
+            })
+        })
+    }
+    fn describe<'a>(
+        &'a self,
+        stream_arn: &'a str,
+        name: &'a str,
+    ) -> crate::efo::BoxFuture<'a, Result<crate::efo::Consumer, ApiError>> {
+        Box::pin(async move {
+            Ok(crate::efo::Consumer {
+                arn: format!("{stream_arn}/consumer/{name}"),
+                status: "ACTIVE".into(),
+            })
+        })
+    }
+    fn deregister<'a>(&'a self, _arn: &'a str) -> crate::efo::BoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn subscribe<'a>(
+        &'a self,
+        _consumer_arn: &'a str,
+        _shard: &'a str,
+        start: &'a StartAt,
+    ) -> crate::efo::BoxFuture<'a, Result<Box<dyn crate::efo::Subscription>, ApiError>> {
+        Box::pin(async move {
+            self.calls
+                .lock()
+                .unwrap()
+                .push((start.clone(), Instant::now()));
+            let script = self
+                .scripts
+                .lock()
+                .unwrap()
+                .pop_front()
+                .unwrap_or(Ok(vec![Step::Silent]));
+            script
+                .map(|steps| Box::new(Scripted(steps.into())) as Box<dyn crate::efo::Subscription>)
+        })
+    }
+}
+
+fn fan_out_event(ns: std::ops::Range<u64>, continuation: Option<u64>) -> Step {
+    Step::Event(crate::efo::FanOutEvent {
+        records: ns
+            .map(|n| KinesisRecord {
+                sequence_number: format!("{:020}", n),
+                partition_key: "k".into(),
+                arrival_millis: 0,
+                data: format!("{{\"n\":{n}}}").into_bytes(),
+            })
+            .collect(),
+        continuation: continuation.map(|n| format!("{:020}", n)),
+        millis_behind_latest: Some(0),
+        child_shards: Vec::new(),
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn fan_out_resubscribes_from_each_continuation_through_refusals_breaks_and_silence() {
+    let state = tempfile::tempdir().unwrap();
+    let fake = Fake::default();
+    fake.shard("s0", None, false, 0..10);
+    let fan_api = Arc::new(FakeFanOut::default());
+    fan_api.scripts.lock().unwrap().extend([
+        // The previous subscription is still open on the service's side: refused, retried.
+        Err(ApiError::Transient(
+            "ResourceInUseException: another subscription".into(),
+        )),
+        // Ends by itself (as after 5 minutes on AWS).
+        Ok(vec![fan_out_event(0..3, Some(2)), Step::End]),
+        // Breaks (a cut connection).
+        Ok(vec![
+            fan_out_event(3..5, Some(4)),
+            Step::Broken(ApiError::Transient("reset".into())),
+        ]),
+        // Goes silent while the connection stays up.
+        Ok(vec![fan_out_event(5..8, Some(7)), Step::Silent]),
+        // The rest, then the shard's end (no continuation).
+        Ok(vec![
+            fan_out_event(8..10, Some(9)),
+            fan_out_event(10..10, None),
+        ]),
+    ]);
+    let c = connector(1000);
+    let mut options = options(&state);
+    options.idle_timeout = None;
+    let mut fan_out = crate::efo::FanOut::new(fan_api.clone(), "s", "app");
+    fan_out.silence_timeout = Duration::from_secs(15);
+    let mut out = Vec::new();
+    let (_live_tx, live_rx) = watch::channel(Live::from(&c));
+    let stop = CancellationToken::new();
+    let session = run_session(
+        fake.clone(),
+        Some(fan_out),
+        &c,
+        &options,
+        &mut out,
+        stop.clone(),
+        live_rx,
+        None,
+    );
+    let stopper = async {
+        // The shard ends: its checkpoint says finished; then stop.
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if fan_api.calls.lock().unwrap().len() >= 5 {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                stop.cancel();
+                return;
+            }
+        }
+    };
+    let (result, ()) = tokio::join!(session, stopper);
+    result.unwrap();
+    assert_eq!(
+        super::output::tests_support::ns(&out),
+        (0..10).collect::<Vec<u64>>()
+    );
+    let calls = fan_api.calls.lock().unwrap().clone();
+    let starts: Vec<StartAt> = calls.iter().map(|(s, _)| s.clone()).collect();
+    let after = |n: u64| StartAt::AfterSequence(format!("{:020}", n));
+    assert_eq!(
+        starts,
+        vec![
+            StartAt::Oldest,
+            StartAt::Oldest,
+            after(2),
+            after(4),
+            after(7)
+        ]
+    );
+    // At most one SubscribeToShard a second, and the silent one waited out its timeout.
+    for pair in calls.windows(2) {
+        assert!(
+            pair[1].1 - pair[0].1 >= crate::efo::MIN_SUBSCRIBE_INTERVAL,
+            "{calls:?}"
+        );
+    }
+    assert!(calls[4].1 - calls[3].1 >= Duration::from_secs(15));
+    let saved = CheckpointStore::new(options.checkpoint_path(&c))
+        .load()
+        .unwrap()
+        .unwrap();
+    assert!(saved.shards["s0"].finished, "{saved:?}");
+}
