@@ -2,7 +2,8 @@
 #   make stream-build   debug build of the binary
 #   make stream-test    clippy -D warnings, unit tests, emulator integration tests (kinesis-mock):
 #                       consume, produce (stream/tests/produce.rs), the lease table with several
-#                       workers (stream/tests/lease.rs, + dynalite), the fault suite through
+#                       workers (stream/tests/lease.rs, + dynalite), enhanced fan-out
+#                       (stream/tests/efo.rs: SubscribeToShard on kinesis-mock), the fault suite through
 #                       tests/stream/faultproxy.mjs (stream/tests/faults.rs; its full-disk test
 #                       mounts a tmpfs: root, as in CI), the secret audit (stream/tests/secrets.rs;
 #                       needs pkg/ built, as `make test` does first) and scripts/demo.sh with
@@ -10,7 +11,9 @@
 #   make stream-bench   pipeline records/s, end-to-end drain vs the JS SDK, peak RSS; producer
 #                       throughput vs a JS PutRecords loop, records per request, per-shard rate;
 #                       lease table: takeover after kill -9, SIGTERM handoff, table requests per
-#                       minute, drain with 1/2/3 workers (tests/stream/bench-lease.mjs).
+#                       minute, drain with 1/2/3 workers (tests/stream/bench-lease.mjs);
+#                       polling against fan-out: put-to-stdout latency p50/p99 at 200 records/s
+#                       for 30 s, drain throughput (tests/stream/bench-efo.mjs).
 #                       A measurement that fails is printed as FAILED/PARTIAL; every script
 #                       still runs, and the target fails at the end if any did
 
@@ -42,4 +45,5 @@ stream-bench: stream-release
 	NODE_NO_WARNINGS=1 node tests/stream/bench-e2e.mjs $(STREAM_RELEASE_BIN) 20000 || failed=1; \
 	NODE_NO_WARNINGS=1 node tests/stream/bench-produce.mjs $(STREAM_RELEASE_BIN) 5000 || failed=1; \
 	NODE_NO_WARNINGS=1 node tests/stream/bench-lease.mjs $(STREAM_RELEASE_BIN) --runs 5 || failed=1; \
+	NODE_NO_WARNINGS=1 node tests/stream/bench-efo.mjs $(STREAM_RELEASE_BIN) --rate 200 --seconds 30 --drain 5000 || failed=1; \
 	if [ $$failed -ne 0 ]; then echo "stream-bench: some measurements failed (printed above)"; exit 1; fi
