@@ -479,3 +479,76 @@ fn watch_applies_changes_live_ignores_invalid_ones_and_sigterm_exits_0() {
         "checkpointed before exit"
     );
 }
+
+/// Reads a child's stdout lines with the time each arrived.
+fn timed_lines(child: &mut std::process::Child) -> Vec<(Instant, serde_json::Value)> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().unwrap();
+    std::io::BufReader::new(stdout)
+        .lines()
+        .map(|l| (Instant::now(), serde_json::from_str(&l.unwrap()).unwrap()))
+        .collect()
+}
+
+/// A record reaches stdout once it has been through the method, not when the whole page (or
+/// fan-out event) has: 200 KPL user records in one Kinesis record, a method of about 5 ms a
+/// record; the lines must come out spread over the second the method takes, not all at once.
+fn lines_come_out_as_the_method_finishes_them(extra: &[&str], name: &str) {
+    let emulator = Emulator::start();
+    let dir = scratch(name);
+    emulator.create_stream(name, 1);
+    let users: Vec<String> = (0..200)
+        .map(|n| format!("k{}={{\"n\":{n}}}", n % 7))
+        .collect();
+    let mut args = vec!["put-kpl", name];
+    args.extend(users.iter().map(String::as_str));
+    emulator.js(&args);
+    let methods = dir.join("methods");
+    std::fs::create_dir_all(&methods).unwrap();
+    std::fs::write(
+        methods.join("Slow.js"),
+        "function preprocessor(value) {\n  const end = Date.now() + 5;\n  while (Date.now() < end) {}\n  return value;\n}\n",
+    )
+    .unwrap();
+    let config = config(&dir, name, 1, json!({ "dataProcessingMethodId": "Slow" }));
+    let mut flags = vec![
+        "--idle-timeout",
+        "2",
+        "--methods",
+        methods.to_str().unwrap(),
+    ];
+    flags.extend_from_slice(extra);
+    let mut child = consume(&emulator, &dir, &config, &flags)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let timed = timed_lines(&mut child);
+    assert!(child.wait().unwrap().success());
+    assert_eq!(timed.len(), 200);
+    let first = timed[0].0;
+    let last = timed[199].0;
+    // 200 records of >= 5 ms: at least a second from the first line to the last (all at once
+    // would be a few milliseconds), and the first half out before the last line by far.
+    assert!(
+        last - first >= Duration::from_millis(700),
+        "the lines came out together: {:?} from first to last",
+        last - first
+    );
+    let middle = timed[99].0;
+    assert!(
+        last - middle >= Duration::from_millis(350),
+        "{:?}",
+        last - middle
+    );
+}
+
+#[test]
+fn polling_writes_each_record_as_soon_as_the_method_is_done_with_it() {
+    lines_come_out_as_the_method_finishes_them(&[], "eager-poll");
+}
+
+#[test]
+fn fan_out_writes_each_record_as_soon_as_the_method_is_done_with_it() {
+    lines_come_out_as_the_method_finishes_them(&["--efo", "eager"], "eager-efo");
+}

@@ -70,6 +70,22 @@ impl Pipeline {
         record: &KinesisRecord,
         skip_through: Option<u64>,
     ) -> Counts {
+        let mut nothing = |_: &mut Vec<u8>| Ok::<(), std::convert::Infallible>(());
+        match self.process_each(shard_id, record, skip_through, &mut nothing) {
+            Ok(counts) => counts,
+            Err(never) => match never {},
+        }
+    }
+
+    /// `process`, calling `between` with the output buffer after each user record that went
+    /// through the method (a slow method's lines can then be written out one by one).
+    pub fn process_each<E>(
+        &mut self,
+        shard_id: &str,
+        record: &KinesisRecord,
+        skip_through: Option<u64>,
+        between: &mut impl FnMut(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<Counts, E> {
         let mut counts = Counts::default();
         if kpl::is_aggregated(&record.data) {
             if let Ok(users) = kpl::deaggregate(&record.data) {
@@ -86,13 +102,16 @@ impl Pipeline {
                         partition_key: user.partition_key,
                     };
                     self.one(&meta, record.arrival_millis, user.data, &mut counts);
+                    if self.method.is_some() {
+                        between(&mut self.out)?;
+                    }
                 }
-                return counts;
+                return Ok(counts);
             }
         }
         if skip_through.is_some() {
             // A KCL checkpoint (sequence, sub-sequence 0) on a plain record: it was handled.
-            return counts;
+            return Ok(counts);
         }
         let meta = Meta {
             shard_id,
@@ -101,7 +120,10 @@ impl Pipeline {
             partition_key: &record.partition_key,
         };
         self.one(&meta, record.arrival_millis, &record.data, &mut counts);
-        counts
+        if self.method.is_some() {
+            between(&mut self.out)?;
+        }
+        Ok(counts)
     }
 
     fn one(&mut self, meta: &Meta<'_>, arrival_millis: i64, data: &[u8], counts: &mut Counts) {

@@ -24,7 +24,8 @@ const FLUSH_BYTES: usize = 256 << 10;
 /// reaches stdout as soon as it has been through the method (checkpoints still follow the
 /// regular flush below).
 const EAGER_FLUSH: Duration = Duration::from_millis(2);
-/// Without a method a record takes well under a microsecond: the clock is read every this many.
+/// Without a method a record takes well under a microsecond: the clock is read every this many
+/// records (with a method, after each).
 const CLOCK_EVERY: usize = 256;
 /// Checkpoints are saved at most this often (and always at a shard's end and on exit).
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
@@ -155,20 +156,24 @@ impl Writer<'_> {
                         if !records.is_empty() {
                             last_activity = Instant::now();
                         }
-                        let check_every = if self.pipeline.method.is_some() {
-                            1
-                        } else {
-                            CLOCK_EVERY
-                        };
                         for (i, record) in records.iter().enumerate() {
-                            if i % check_every == 0 {
+                            if i % CLOCK_EVERY == CLOCK_EVERY - 1 {
                                 self.flush_if_stale(&mut last_write)?;
                             }
                             let skip = skip_through
                                 .as_ref()
                                 .filter(|(seq, _)| *seq == record.sequence_number)
                                 .map(|(_, sub)| *sub);
-                            let counts = self.pipeline.process(&shard, record, skip);
+                            // With a method, after each (user) record.
+                            let output = &mut *self.output;
+                            let counts = self.pipeline.process_each(
+                                &shard,
+                                record,
+                                skip,
+                                &mut |out: &mut Vec<u8>| {
+                                    write_if_stale(output, out, &mut last_write)
+                                },
+                            )?;
                             stats
                                 .throughput
                                 .add(counts.records, record.data.len() as u64);
@@ -219,22 +224,9 @@ impl Writer<'_> {
         Ok(summary)
     }
 
-    /// Writes the buffered output out (not the checkpoints) when the last write is
-    /// `EAGER_FLUSH` old: at most one write per interval, and none while nothing is buffered.
+    /// Writes the buffered output out (not the checkpoints) if the last write is stale.
     fn flush_if_stale(&mut self, last_write: &mut Instant) -> Result<(), WriteError> {
-        if self.pipeline.out.is_empty() {
-            return Ok(());
-        }
-        let now = Instant::now();
-        if now.duration_since(*last_write) >= EAGER_FLUSH {
-            self.output
-                .write_all(&self.pipeline.out)
-                .map_err(WriteError::Output)?;
-            self.pipeline.out.clear();
-            self.output.flush().map_err(WriteError::Output)?;
-            *last_write = now;
-        }
-        Ok(())
+        write_if_stale(&mut *self.output, &mut self.pipeline.out, last_write)
     }
 
     /// Writes out what is buffered and moves the in-memory checkpoints past it.
@@ -288,6 +280,26 @@ impl Writer<'_> {
         self.options
             .swap_method(&mut self.pipeline.method, wanted.as_deref());
     }
+}
+
+/// Writes `out` to `output` (and flushes) when the last write is `EAGER_FLUSH` old: at most one
+/// write per interval, and none while nothing is buffered.
+fn write_if_stale(
+    output: &mut dyn Write,
+    out: &mut Vec<u8>,
+    last_write: &mut Instant,
+) -> Result<(), WriteError> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    let now = Instant::now();
+    if now.duration_since(*last_write) >= EAGER_FLUSH {
+        output.write_all(out).map_err(WriteError::Output)?;
+        out.clear();
+        output.flush().map_err(WriteError::Output)?;
+        *last_write = now;
+    }
+    Ok(())
 }
 
 fn print_stats(stats: &mut Stats) {
