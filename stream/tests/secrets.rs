@@ -495,7 +495,7 @@ fn both_streaming_commands_at_trace_level_through_faults_keep_the_password_out()
 
 #[test]
 fn a_lease_table_worker_keeps_the_password_out_of_its_metrics_and_the_table() {
-    // consume --lease-table at trace level with --metrics-addr: the canary is in no log line,
+    // consume --lease-table --efo at trace level with --metrics-addr: the canary is in no log line,
     // no metrics scrape and no attribute of the lease table.
     let emulator = Emulator::start();
     let dynamo = Dynalite::start("secrets-lease-db");
@@ -523,6 +523,9 @@ fn a_lease_table_worker_keeps_the_password_out_of_its_metrics_and_the_table() {
             &format!("127.0.0.1:{metrics_port}"),
             "--idle-timeout",
             "3",
+            // Through enhanced fan-out: the event stream's requests and events at trace too.
+            "--efo",
+            "audit-consumer",
         ],
     )
     .env("KINESIS_CONNECTOR_LOG", "trace")
@@ -557,6 +560,10 @@ fn a_lease_table_worker_keeps_the_password_out_of_its_metrics_and_the_table() {
     assert!(
         metrics.contains("kinesis_connector_leases_held"),
         "no metrics were scraped: {metrics}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("subscribing to the shard"),
+        "read through fan-out"
     );
     assert_clean("consume --lease-table metrics", &metrics);
     check_output("consume --lease-table", &output, Stdout::Text);
