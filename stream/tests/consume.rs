@@ -126,7 +126,7 @@ fn resharding_while_consuming_keeps_order_per_key() {
     std::thread::sleep(Duration::from_millis(1500));
     emulator.js(&["reshard", "reshard", "4"]);
     emulator.put(&dir, "reshard", &numbered(400, 10, 400));
-    let output = child.wait_with_output().unwrap();
+    let output = wait_with_limit(child, Duration::from_secs(300));
     assert!(
         output.status.success(),
         "{}",
@@ -460,7 +460,7 @@ fn watch_applies_changes_live_ignores_invalid_ones_and_sigterm_exits_0() {
         .status()
         .unwrap();
     assert!(status.success());
-    let output = child.wait_with_output().unwrap();
+    let output = wait_with_limit(child, Duration::from_secs(300));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "SIGTERM exits 0: {stderr}");
     assert!(

@@ -201,23 +201,28 @@ fn kill_9_during_fan_out_then_resume_loses_nothing() {
     }
 }
 
+/// The subscriptions cut mid-stream and the endpoint down for 2.5 s (a TCP forwarder between
+/// the consumer and the emulator closes every connection and refuses new ones), then back: the
+/// emulator still holds the cut subscriptions for a few seconds, so the first ones again are
+/// refused with ResourceInUseException and retried. (Restarting kinesis-mock itself with
+/// subscriptions open is not reliable: its graceful stop waited past 30 s, and after a SIGKILL
+/// it failed to load its persisted data in 2 of 3 tries.)
 #[test]
-fn a_subscription_cut_by_an_emulator_restart_resubscribes_without_loss() {
-    let dir = scratch("efo-restart");
-    let mut emulator = Emulator::start_persistent(&dir.join("emulator-data"));
-    emulator.create_stream("efo-restart", 2);
+fn subscriptions_cut_mid_stream_with_the_endpoint_down_resubscribe_without_loss() {
+    let emulator = Emulator::start();
+    let dir = scratch("efo-cut");
+    emulator.create_stream("efo-cut", 2);
     let total = 1500;
-    emulator.put(&dir, "efo-restart", &numbered(total, 7, 0));
-    // The emulator saves its data every 100 ms: let it save what was put before the kill.
-    std::thread::sleep(Duration::from_millis(1000));
+    emulator.put(&dir, "efo-cut", &numbered(total, 7, 0));
+    let proxy = Proxy::start(emulator.port);
     let config = config(
         &dir,
-        "efo-restart",
+        "efo-cut",
         2,
         json!({ "maxRecordsPerShardPerSecond": 150 }),
     );
     let child = spawn_efo(
-        &emulator.endpoint(),
+        &proxy.endpoint(),
         &dir,
         &config,
         "app",
@@ -227,19 +232,21 @@ fn a_subscription_cut_by_an_emulator_restart_resubscribes_without_loss() {
     wait_until("300 records", &dir, "run", || {
         out_of(&dir, "run").len() >= 300
     });
-    emulator.kill();
-    let at_kill = out_of(&dir, "run").len();
+    proxy.down();
+    let at_cut = out_of(&dir, "run").len();
     std::thread::sleep(Duration::from_millis(2500));
-    emulator.start_again();
+    proxy.up();
     finish(child, &dir, "run");
-    assert!(at_kill < total, "the kill came part way");
+    assert!(at_cut < total, "the cut came part way");
     let mut seen = ns(&out_of(&dir, "run"));
     seen.sort_unstable();
     seen.dedup();
-    assert_eq!(
-        seen,
-        (0..total as u64).collect::<Vec<u64>>(),
-        "none missing"
+    let want: Vec<u64> = (0..total as u64).collect();
+    assert!(
+        seen == want,
+        "{} of {total} read:\n{}",
+        seen.len(),
+        log_of(&dir, "run")
     );
     let log = log_of(&dir, "run");
     assert!(

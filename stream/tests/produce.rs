@@ -207,7 +207,7 @@ fn emulator_restart_part_way_loses_nothing() {
     std::thread::sleep(Duration::from_millis(2500));
     emulator.start_again();
     eprintln!("started again after {:?}", t.elapsed());
-    let output = child.wait_with_output().unwrap();
+    let output = wait_with_limit(child, Duration::from_secs(300));
     let s = summary(&output);
     reconciles(&s);
     let sent = s["sent"].as_u64().unwrap();
@@ -277,7 +277,7 @@ fn resharding_while_producing_refreshes_the_shard_map_and_loses_nothing() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     emulator.js(&["reshard", "grow", "4"]);
-    let output = child.wait_with_output().unwrap();
+    let output = wait_with_limit(child, Duration::from_secs(300));
     let s = summary(&output);
     reconciles(&s);
     assert!(output.status.success(), "{s}");

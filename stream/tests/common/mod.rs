@@ -19,12 +19,18 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// A free loopback port below Linux's ephemeral range (32768-60999). A server the tests stop
+/// and start again on the same port must not sit in that range: while it is down, a client
+/// retrying `connect` to it can be given that very port as its own local port and connect to
+/// itself (TCP self-connect), and the restarted server then cannot bind (seen here: "emulator
+/// did not start").
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    loop {
+        let port = fastrand::u16(20_000..32_000);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 pub struct Emulator {
@@ -55,7 +61,7 @@ impl Emulator {
             .env("UPDATE_SHARD_COUNT_DURATION", "300ms")
             .env("LOG_LEVEL", "ERROR")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(std::fs::File::create(Self::log_path(port)).unwrap());
         if let Some(dir) = &persist {
             cmd.env("SHOULD_PERSIST_DATA", "true")
                 .env("LOAD_DATA_IF_EXISTS", "true")
@@ -73,19 +79,34 @@ impl Emulator {
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 Instant::now() < deadline,
-                "emulator did not start on port {port}"
+                "emulator did not start on port {port}: {}",
+                std::fs::read_to_string(Self::log_path(port)).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
         emulator
     }
 
-    /// Stops the emulator with SIGTERM and waits for it to exit.
+    /// Where the emulator's stderr goes (shown when it does not start).
+    fn log_path(port: u16) -> PathBuf {
+        std::env::temp_dir().join(format!("kc-emulator-{port}.log"))
+    }
+
+    /// Stops the emulator with SIGTERM and waits for it to exit (SIGKILL after 30 s: a graceful
+    /// stop waits for open connections, and a test must never hang on it).
     pub fn stop(&mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
-        let _ = self.child.wait();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("the emulator did not stop within 30 s of SIGTERM: killed");
+        self.kill();
     }
 
     /// Kills the emulator (SIGKILL: no graceful stop, its open connections reset). With
@@ -337,6 +358,8 @@ pub fn numbered(count: usize, keys: usize, offset: usize) -> Vec<(String, String
 pub struct Proxy {
     pub port: u16,
     connections: std::sync::Arc<std::sync::Mutex<Vec<TcpStream>>>,
+    /// While set, new connections are closed at once (the endpoint is down).
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Proxy {
@@ -345,9 +368,15 @@ impl Proxy {
         let port = listener.local_addr().unwrap().port();
         let connections: std::sync::Arc<std::sync::Mutex<Vec<TcpStream>>> = Default::default();
         let registry = std::sync::Arc::clone(&connections);
+        let down: std::sync::Arc<std::sync::atomic::AtomicBool> = Default::default();
+        let is_down = std::sync::Arc::clone(&down);
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
+                if is_down.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
                 let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
                     drop(client);
                     continue;
@@ -367,7 +396,21 @@ impl Proxy {
                 }
             }
         });
-        Proxy { port, connections }
+        Proxy {
+            port,
+            connections,
+            down,
+        }
+    }
+
+    /// Down: every open connection is cut and new ones are closed at once, until `up`.
+    pub fn down(&self) {
+        self.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.cut();
+    }
+
+    pub fn up(&self) {
+        self.down.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn endpoint(&self) -> String {
