@@ -98,8 +98,9 @@ impl std::fmt::Debug for FanOut {
     }
 }
 
-/// AWS sends an event at least every 5 seconds on a healthy subscription (an empty one when
-/// there is nothing new); three missed beats is a half-open connection.
+/// A healthy subscription keeps sending events, empty ones when there is nothing new
+/// (kinesis-mock every second; AWS every few seconds): this long without one is taken for a
+/// half-open connection.
 pub const DEFAULT_SILENCE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// SubscribeToShard may be called once per second per consumer and shard.
