@@ -67,7 +67,7 @@ const factory =
   'function wasmBindings(module) {\n' +
   bindgen.trim() +
   '\n  initSync({ module });\n' +
-  `  return { ${generated.join(', ')} };\n` +
+  `  return { ${generated.join(', ')}, memory: wasm.memory };\n` +
   '}\n';
 
 // The module's own list of operations (src/ops.rs), through the bindings themselves.

@@ -8,9 +8,12 @@
 //! Memory is the bump arena of `arena.rs`: an export asks it to empty itself at the next
 //! allocation, after the glue has read (and freed) the result.
 
+use std::cell::Cell;
+
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::arena::ARENA;
+use crate::compact;
 use crate::write::WriteJson;
 
 use crate::issues::{IssueCode, Issues};
@@ -30,24 +33,88 @@ fn run(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>) -> String {
     result
 }
 
+/// What a validation export answers: its result waits as JSON text for [`take_result`].
+const FULL: u32 = 0;
+/// What a validation export answers: the result is valid with no warnings, and its value is
+/// the table at [`compact_table`] (see `compact.rs`).
+const COMPACT: u32 = 1;
+
+/// What a validation leaves for the glue to read. wasm is single-threaded (no atomics).
+struct Answer {
+    table: [Cell<u32>; compact::WORDS],
+    result: Cell<Option<String>>,
+}
+
+// SAFETY: the module runs on one thread (wasm32 without atomics), like the arena.
+unsafe impl Sync for Answer {}
+
+static ANSWER: Answer = Answer {
+    table: [const { Cell::new(0) }; compact::WORDS],
+    result: Cell::new(None),
+};
+
+/// Runs a validation op on the argument texts; the answer is [`FULL`] or [`COMPACT`].
+fn validation(op: Op, text: &str, context: Option<&str>) -> u32 {
+    let mut words = [0; compact::WORDS];
+    let mut out = Vec::with_capacity(1024);
+    let answer = if validate(op, text, context, &mut out, &mut words) {
+        for (cell, word) in ANSWER.table.iter().zip(words) {
+            cell.set(word);
+        }
+        COMPACT
+    } else {
+        let result = String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        ANSWER.result.set(Some(result));
+        FULL
+    };
+    // The glue takes the result (if any) before it calls again; taking it allocates nothing.
+    ARENA.reset_before_next_alloc();
+    answer
+}
+
 #[wasm_bindgen(js_name = validateCreate)]
-pub fn validate_create(input: &str, context: Option<String>) -> String {
-    run(Op::ValidateCreate, Some(input), context.as_deref(), None)
+pub fn validate_create(input: &str, context: Option<String>) -> u32 {
+    validation(Op::ValidateCreate, input, context.as_deref())
 }
 
 #[wasm_bindgen(js_name = validateUpdate)]
-pub fn validate_update(input: &str, context: Option<String>) -> String {
-    run(Op::ValidateUpdate, Some(input), context.as_deref(), None)
+pub fn validate_update(input: &str, context: Option<String>) -> u32 {
+    validation(Op::ValidateUpdate, input, context.as_deref())
 }
 
 #[wasm_bindgen(js_name = validateCreateJson)]
-pub fn validate_create_json(text: &str, context: Option<String>) -> String {
-    run(Op::ValidateCreateJson, Some(text), context.as_deref(), None)
+pub fn validate_create_json(text: &str, context: Option<String>) -> u32 {
+    validation(Op::ValidateCreateJson, text, context.as_deref())
 }
 
 #[wasm_bindgen(js_name = validateUpdateJson)]
-pub fn validate_update_json(text: &str, context: Option<String>) -> String {
-    run(Op::ValidateUpdateJson, Some(text), context.as_deref(), None)
+pub fn validate_update_json(text: &str, context: Option<String>) -> u32 {
+    validation(Op::ValidateUpdateJson, text, context.as_deref())
+}
+
+/// The JSON text of the last validation that answered [`FULL`] (`""` once taken).
+#[wasm_bindgen(js_name = takeResult)]
+pub fn take_result() -> String {
+    ANSWER.result.take().unwrap_or_default()
+}
+
+/// Where the table of the last validation that answered [`COMPACT`] is in linear memory.
+#[wasm_bindgen(js_name = compactTable)]
+pub fn compact_table() -> u32 {
+    ANSWER.table.as_ptr() as u32
+}
+
+/// The keys the table's entries index, one a line (the glue interns them once).
+#[wasm_bindgen(js_name = compactKeys)]
+pub fn compact_keys() -> String {
+    let mut keys = String::new();
+    for key in compact::KEYS {
+        keys.push_str(key);
+        keys.push('\n');
+    }
+    ARENA.reset_before_next_alloc();
+    keys
 }
 
 #[wasm_bindgen(js_name = normalizeCreate)]
@@ -142,6 +209,42 @@ fn context<'a>(text: Option<&'a str>, issues: &mut Issues) -> Option<Node<'a>> {
     text.map(|text| js_value(Some(text), issues))
 }
 
+/// A validation: writes its result to `out`, or answers true with the compact table in `words`
+/// when the result is valid, has no warnings and its value is verbatim in `text`.
+fn validate(
+    op: Op,
+    text: &str,
+    context: Option<&str>,
+    out: &mut Vec<u8>,
+    words: &mut [u32; compact::WORDS],
+) -> bool {
+    let mut issues = Issues::default();
+    let context_node = self::context(context, &mut issues);
+    let ctx: Ctx = read_context(context_node.as_ref(), &mut issues);
+    let input = match op {
+        Op::ValidateCreate | Op::ValidateUpdate => Some(js_value(Some(text), &mut issues)),
+        _ => crate::parse(text, &mut issues),
+    };
+    let creating = matches!(op, Op::ValidateCreate | Op::ValidateCreateJson);
+    match (input, creating) {
+        (Some(node), true) => {
+            let result = crate::create(&node, &ctx, &mut issues);
+            if let (true, true, Some(value)) =
+                (result.valid, result.warnings.is_empty(), &result.value)
+            {
+                if compact::connector(text, &node, value, words) {
+                    return true;
+                }
+            }
+            write_json(out, &result);
+        }
+        (Some(node), false) => write_json(out, &crate::update(&node, &ctx, &mut issues)),
+        (None, true) => write_json(out, &crate::finish::<crate::Connector>(issues, None)),
+        (None, false) => write_json(out, &crate::finish::<crate::UpdatePayload>(issues, None)),
+    }
+    false
+}
+
 fn dispatch(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>, out: &mut Vec<u8>) {
     let mut issues = Issues::default();
     match op {
@@ -149,35 +252,8 @@ fn dispatch(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>, out: &mut
         | Op::ValidateUpdate
         | Op::ValidateCreateJson
         | Op::ValidateUpdateJson => {
-            let context_node = context(b, &mut issues);
-            let ctx: Ctx = read_context(context_node.as_ref(), &mut issues);
-            let input = match op {
-                Op::ValidateCreate | Op::ValidateUpdate => Some(js_value(a, &mut issues)),
-                _ => match a {
-                    Some(text) => crate::parse(text, &mut issues),
-                    None => {
-                        issues.report(
-                            IssueCode::InputType,
-                            "",
-                            "The text must be a string of JSON.".into(),
-                            crate::issues::Params {
-                                expected: Some("string".into()),
-                                ..Default::default()
-                            },
-                        );
-                        None
-                    }
-                },
-            };
-            let creating = matches!(op, Op::ValidateCreate | Op::ValidateCreateJson);
-            match (input, creating) {
-                (Some(node), true) => write_json(out, &crate::create(&node, &ctx, &mut issues)),
-                (Some(node), false) => write_json(out, &crate::update(&node, &ctx, &mut issues)),
-                (None, true) => write_json(out, &crate::finish::<crate::Connector>(issues, None)),
-                (None, false) => {
-                    write_json(out, &crate::finish::<crate::UpdatePayload>(issues, None))
-                }
-            }
+            let mut words = [0; compact::WORDS];
+            validate(op, a.unwrap_or_default(), b, out, &mut words);
         }
         Op::NormalizeCreate | Op::NormalizeUpdate => write_json(
             out,

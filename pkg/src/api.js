@@ -213,6 +213,52 @@ function writeValue(value, key, depth, stack) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Compact results (src/compact.rs)
+
+/** A validation export's answer when the value is in the compact table (else 0: JSON text). */
+const COMPACT = 1;
+
+/**
+ * The value a compact table describes: `words[at]` entries of three words `[kind | key << 8, a,
+ * b]`, strings as `text.slice(a, b)`, integers as `b * 2^32 + a`, booleans, and nested objects.
+ * The keys are the module's own field names, never the caller's.
+ */
+function expand(words, at, text, keys) {
+  const root = {};
+  const outer = [];
+  let object = root;
+  for (let i = at + 1, end = at + 1 + 3 * words[at]; i < end; i += 3) {
+    const head = words[i];
+    const key = keys[head >>> 8];
+    switch (head & 0xff) {
+      case 1:
+        object[key] = text.slice(words[i + 1], words[i + 2]);
+        break;
+      case 2:
+        object[key] = words[i + 2] * 4294967296 + words[i + 1];
+        break;
+      case 3:
+        object[key] = true;
+        break;
+      case 4:
+        object[key] = false;
+        break;
+      case 5: {
+        const inner = {};
+        object[key] = inner;
+        outer.push(object);
+        object = inner;
+        break;
+      }
+      default:
+        object = outer.pop();
+        break;
+    }
+  }
+  return root;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The instance
 
 /**
@@ -223,18 +269,30 @@ function writeValue(value, key, depth, stack) {
  */
 function createKinesisConnector(bind) {
   let wasm = null; // the bindings of the live instance
+  let keys = null; // the keys of the compact tables (src/compact.rs), interned once per instance
+  let words = null; // a view of the instance's memory, renewed after it grows
   const cached = new Map();
+
+  function connect() {
+    wasm = bind();
+    keys = wasm.compactKeys().split('\n');
+    words = null;
+  }
 
   function call(name, a, b, c, failure) {
     let text;
     try {
-      if (wasm === null) wasm = bind();
+      if (wasm === null) connect();
       text = wasm[name](a, b, c);
     } catch (error) {
       // A trap (or an allocation failure) leaves the instance in an unknown state: start afresh.
       wasm = null;
       return failure(internalIssue(name, error));
     }
+    return parseResult(name, text, failure);
+  }
+
+  function parseResult(name, text, failure) {
     try {
       return parse(text);
     } catch {
@@ -243,11 +301,32 @@ function createKinesisConnector(bind) {
     }
   }
 
+  /**
+   * A validation of `text` (the caller's JSON text, or the JS-mode text of the caller's value).
+   * A valid result with no warnings comes back as a compact table (src/compact.rs) whose value
+   * is built here from slices of `text`; any other result as JSON text.
+   */
+  function validation(name, text, context) {
+    let result;
+    try {
+      if (wasm === null) connect();
+      if (wasm[name](text, context) === COMPACT) {
+        if (words === null || words.length === 0) words = new Uint32Array(wasm.memory.buffer);
+        return { valid: true, errors: [], warnings: [], value: expand(words, wasm.compactTable() >>> 2, text, keys) };
+      }
+      result = wasm.takeResult();
+    } catch (error) {
+      wasm = null;
+      return validationFailure(internalIssue(name, error));
+    }
+    return parseResult(name, result, validationFailure);
+  }
+
   function constant(name) {
     let text = cached.get(name);
     if (text === undefined) {
       try {
-        if (wasm === null) wasm = bind();
+        if (wasm === null) connect();
         text = wasm[name]();
       } catch (error) {
         wasm = null;
@@ -263,14 +342,12 @@ function createKinesisConnector(bind) {
 
   function jsonText(name, text, context) {
     if (typeof text !== 'string') return validationFailure(textTypeIssue(text));
-    return call(name, text, optionalContext(context), undefined, validationFailure);
+    return validation(name, text, optionalContext(context));
   }
 
   const api = {
-    validateCreate: (input, context) =>
-      call('validateCreate', arg(input), optionalContext(context), undefined, validationFailure),
-    validateUpdate: (input, context) =>
-      call('validateUpdate', arg(input), optionalContext(context), undefined, validationFailure),
+    validateCreate: (input, context) => validation('validateCreate', arg(input), optionalContext(context)),
+    validateUpdate: (input, context) => validation('validateUpdate', arg(input), optionalContext(context)),
     validateCreateJson: (text, context) => jsonText('validateCreateJson', text, context),
     validateUpdateJson: (text, context) => jsonText('validateUpdateJson', text, context),
     normalizeCreate: (input) => call('normalizeCreate', arg(input), undefined, undefined, normalizeFailure),
@@ -287,7 +364,7 @@ function createKinesisConnector(bind) {
     if (typeof text !== 'string' || typeof pointer !== 'string') return null;
     let at;
     try {
-      if (wasm === null) wasm = bind();
+      if (wasm === null) connect();
       at = wasm.locate(text, pointer);
     } catch {
       wasm = null;
