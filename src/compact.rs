@@ -1,23 +1,28 @@
-//! The compact answer of a valid validation, for the wasm binding: the connector as references
-//! into the text the caller gave, so the glue builds the value from slices of that text instead
-//! of a JSON round trip of the whole result (ARCHITECTURE.md, "The wasm binding").
+//! The compact answer of a validation, for the wasm binding: the result as a table of numbers
+//! the glue expands into objects, instead of a JSON round trip of the whole result
+//! (ARCHITECTURE.md, "The wasm binding"). The value is made of slices of the text the caller
+//! gave; the issues' strings are slices of one `pieces` string handed over with the table.
 //!
-//! A table of `u32` words: the number of entries, then three words per entry, `[head, a, b]`,
-//! where `head` is `kind | key << 8` (`key` indexes [`KEYS`]):
-//! - [`STRING`]: the value is `text.slice(a, b)` (UTF-16 offsets; the text is ASCII);
-//! - [`NUMBER`]: the value is the integer `b * 2^32 + a` (at most 2^53);
+//! The table is `u32` words: `[valid, value entries, errors, warnings]`, the value's entries,
+//! then each issue as `[code | warning << 16, path a, path b, message a, message b, params]`
+//! followed by its params' entries. An entry is three words `[kind | key << 8, a, b]`:
+//! - [`STRING`]: `text.slice(a, b)` (UTF-16 offsets; the text is ASCII);
+//! - [`PIECE`]: `pieces.slice(a, b)` (UTF-16 offsets);
+//! - [`NUMBER`] / [`NEGATIVE`]: the integer `±(b * 2^32 + a)` (at most 2^53);
 //! - [`TRUE`] / [`FALSE`]: the boolean;
 //! - [`BEGIN`] / [`END`]: an object value under `key` starts / the innermost object ends.
 //!
-//! Entries come in the connector's canonical key order. The encoder gives up (`false`) unless
-//! every string of the value is verbatim in the text, so the expanded value is always exactly
-//! what `write.rs` would have written; the caller then writes the whole result as JSON.
+//! `key` and `code` index [`strings`]: the keys, then the issue codes. Entries come in the order
+//! `write.rs` writes. The encoder gives up (`None`) unless the expanded result is exactly what
+//! `write.rs` would have written: every string of the value verbatim in the text, no param it
+//! cannot carry; the caller then writes the whole result as JSON.
 
 use std::borrow::Cow;
 
 use crate::field::{Field, METHOD_ALIAS};
+use crate::issues::{Issue, IssueCode, Params, Severity};
 use crate::json::{Json, Node};
-use crate::model::{Connector, CONNECTOR_TYPE};
+use crate::model::{Connector, UpdatePayload, ValidationResult, CONNECTOR_TYPE};
 
 pub(crate) const STRING: u32 = 1;
 pub(crate) const NUMBER: u32 = 2;
@@ -25,48 +30,100 @@ pub(crate) const TRUE: u32 = 3;
 pub(crate) const FALSE: u32 = 4;
 pub(crate) const BEGIN: u32 = 5;
 pub(crate) const END: u32 = 6;
+pub(crate) const PIECE: u32 = 7;
+pub(crate) const NEGATIVE: u32 = 8;
 
-/// Entries a connector can need (13), three words each, after the count.
-pub(crate) const WORDS: usize = 1 + 3 * 16;
-
-/// The keys an entry names: the connector's fields, then the members of `credentials`.
-pub(crate) const KEYS: [&str; 12] = {
-    let mut keys = [""; 12];
+/// The keys an entry names: the connector's fields, the members of `credentials`, the params.
+pub(crate) const KEYS: [&str; 24] = {
+    let mut keys = [""; 24];
     let mut i = 0;
     while i < Field::ALL.len() {
         keys[i] = Field::ALL[i].name();
         i += 1;
     }
-    keys[10] = "user";
-    keys[11] = "password";
+    let rest = [
+        "user",
+        "password",
+        "field",
+        "suggestion",
+        "expected",
+        "actual",
+        "length",
+        "min",
+        "max",
+        "line",
+        "column",
+        "from",
+        "to",
+        "steps",
+    ];
+    let mut j = 0;
+    while j < rest.len() {
+        keys[i + j] = rest[j];
+        j += 1;
+    }
     keys
 };
 const USER: u32 = 10;
 const PASSWORD: u32 = 11;
+/// Where the issue codes start in [`strings`].
+const CODES: u32 = KEYS.len() as u32;
 
-struct Writer<'t, 'w> {
-    /// The start of the text the input was parsed from.
-    base: usize,
-    len: usize,
-    words: &'w mut [u32; WORDS],
-    at: usize,
-    _text: std::marker::PhantomData<&'t str>,
+/// The strings the table's `key` and `code` words index: [`KEYS`], then every issue code.
+pub(crate) fn strings() -> impl Iterator<Item = &'static str> {
+    KEYS.into_iter()
+        .chain(IssueCode::ALL.iter().map(|c| c.as_str()))
 }
 
-impl Writer<'_, '_> {
-    fn push(&mut self, kind: u32, key: u32, a: u32, b: u32) -> bool {
-        if self.at + 3 > WORDS {
-            return false;
-        }
-        self.words[self.at] = kind | key << 8;
-        self.words[self.at + 1] = a;
-        self.words[self.at + 2] = b;
-        self.at += 3;
+/// A validation result as a table and the strings its issues slice.
+#[derive(Default)]
+pub(crate) struct Table {
+    pub words: Vec<u32>,
+    pub pieces: String,
+    /// The length of `pieces` in UTF-16 units.
+    units: u32,
+}
+
+/// The values a validation can return, as entries (or not: the caller writes JSON).
+pub(crate) trait Value {
+    fn entries(&self, text: &Text, root: &Node, table: &mut Table) -> bool;
+}
+
+/// The text the input was parsed from, when it is ASCII (byte offsets are UTF-16 offsets).
+pub(crate) struct Text {
+    base: usize,
+    len: usize,
+}
+
+impl Text {
+    pub(crate) fn new(text: &str) -> Option<Text> {
+        (text.is_ascii() && text.len() < u32::MAX as usize).then(|| Text {
+            base: text.as_ptr() as usize,
+            len: text.len(),
+        })
+    }
+}
+
+impl Table {
+    fn entry(&mut self, kind: u32, key: u32, a: u32, b: u32) -> bool {
+        self.words.extend_from_slice(&[kind | key << 8, a, b]);
         true
     }
 
+    fn piece(&mut self, s: &str) -> (u32, u32) {
+        let start = self.units;
+        self.pieces.push_str(s);
+        let units = if s.is_ascii() {
+            s.len()
+        } else {
+            s.encode_utf16().count()
+        };
+        self.units = self.units.saturating_add(units as u32);
+        (start, self.units)
+    }
+
     /// `expected`, found verbatim as the string `node` borrowed from the text.
-    fn string(&mut self, key: u32, node: Option<&Node>, expected: &str) -> bool {
+    fn verbatim(&mut self, text: &Text, key: u32, node: Option<&Node>, expected: &str) -> bool {
         let Some(Node {
             value: Json::String(Cow::Borrowed(s)),
             ..
@@ -77,95 +134,193 @@ impl Writer<'_, '_> {
         if *s != expected {
             return false;
         }
-        let start = (s.as_ptr() as usize).wrapping_sub(self.base);
-        if start > self.len || self.len - start < s.len() {
+        let start = (s.as_ptr() as usize).wrapping_sub(text.base);
+        if start > text.len || text.len - start < s.len() {
             return false;
         }
-        self.push(STRING, key, start as u32, (start + s.len()) as u32)
+        self.entry(STRING, key, start as u32, (start + s.len()) as u32)
     }
 
-    fn number(&mut self, key: u32, n: u64) -> bool {
-        n <= 1 << 53 && self.push(NUMBER, key, n as u32, (n >> 32) as u32)
+    fn integer(&mut self, key: u32, n: i64) -> bool {
+        let m = n.unsigned_abs();
+        m <= 1 << 53
+            && self.entry(
+                if n < 0 { NEGATIVE } else { NUMBER },
+                key,
+                m as u32,
+                (m >> 32) as u32,
+            )
     }
+
+    fn text_param(&mut self, key: u32, s: &Option<String>) -> u32 {
+        match s {
+            Some(s) => {
+                let (a, b) = self.piece(s);
+                self.entry(PIECE, key, a, b);
+                1
+            }
+            None => 0,
+        }
+    }
+
+    /// The params in `write.rs`'s order; `None` for a `plan` (an array: written as JSON).
+    fn params(&mut self, p: &Params) -> Option<u32> {
+        if p.plan.is_some() {
+            return None;
+        }
+        let mut n = self.text_param(12, &p.field)
+            + self.text_param(13, &p.suggestion)
+            + self.text_param(14, &p.expected)
+            + self.text_param(15, &p.actual);
+        let numbers = [
+            (16, p.length.map(|v| i64::try_from(v).unwrap_or(i64::MAX))),
+            (17, p.min),
+            (18, p.max),
+            (19, p.line.map(|v| i64::try_from(v).unwrap_or(i64::MAX))),
+            (20, p.column.map(|v| i64::try_from(v).unwrap_or(i64::MAX))),
+            (21, p.from.map(i64::from)),
+            (22, p.to.map(i64::from)),
+            (23, p.steps.map(i64::from)),
+        ];
+        for (key, value) in numbers {
+            if let Some(v) = value {
+                if !self.integer(key, v) {
+                    return None;
+                }
+                n += 1;
+            }
+        }
+        Some(n)
+    }
+
+    fn issue(&mut self, issue: &Issue) -> bool {
+        let warning = u32::from(issue.severity == Severity::Warning);
+        let code = IssueCode::ALL
+            .iter()
+            .position(|c| *c == issue.code)
+            .unwrap_or(0) as u32;
+        let (pa, pb) = self.piece(&issue.path);
+        let (ma, mb) = self.piece(&issue.message);
+        let at = self.words.len();
+        self.words
+            .extend_from_slice(&[(CODES + code) | warning << 16, pa, pb, ma, mb, 0]);
+        match self.params(&issue.params) {
+            Some(n) => {
+                self.words[at + 5] = n;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Encodes `result`, the validation of `root` parsed from `text`; `None` when the result must
+/// go as JSON.
+pub(crate) fn validation<T: Value>(
+    text: &str,
+    root: Option<&Node>,
+    result: &ValidationResult<T>,
+) -> Option<Table> {
+    let mut table = Table {
+        words: Vec::with_capacity(64),
+        ..Table::default()
+    };
+    table.words.extend_from_slice(&[
+        u32::from(result.valid),
+        0,
+        result.errors.len() as u32,
+        result.warnings.len() as u32,
+    ]);
+    if let Some(value) = &result.value {
+        let text = Text::new(text)?;
+        if !value.entries(&text, root?, &mut table) {
+            return None;
+        }
+        table.words[1] = ((table.words.len() - 4) / 3) as u32;
+    }
+    for issue in result.errors.iter().chain(&result.warnings) {
+        if !table.issue(issue) {
+            return None;
+        }
+    }
+    Some(table)
 }
 
 const fn key(field: Field) -> u32 {
     field as u32
 }
 
-/// Writes the table for `value`, the connector a create validation built from `root` (parsed
-/// from `text`). False when the value cannot be expressed as slices of the text.
-pub(crate) fn connector(text: &str, root: &Node, value: &Connector, words: &mut [u32; WORDS]) -> bool {
-    if !text.is_ascii() || text.len() > u32::MAX as usize {
-        return false;
-    }
-    let mut w = Writer {
-        base: text.as_ptr() as usize,
-        len: text.len(),
-        words,
-        at: 1,
-        _text: std::marker::PhantomData,
-    };
-    let get = |field: Field| root.get(field.name());
-    let ok = w.string(key(Field::Type), get(Field::Type), CONNECTOR_TYPE)
-        && w.string(key(Field::Id), get(Field::Id), &value.id)
-        && match &value.credentials {
-            None => true,
-            Some(c) => {
-                let node = get(Field::Credentials);
-                w.push(BEGIN, key(Field::Credentials), 0, 0)
-                    && w.string(USER, node.and_then(|n| n.get("user")), &c.user)
-                    && match &c.password {
-                        None => true,
-                        Some(p) => w.string(PASSWORD, node.and_then(|n| n.get("password")), p.expose()),
-                    }
-                    && w.push(END, 0, 0, 0)
+impl Value for Connector {
+    fn entries(&self, text: &Text, root: &Node, t: &mut Table) -> bool {
+        let get = |field: Field| root.get(field.name());
+        t.verbatim(text, key(Field::Type), get(Field::Type), CONNECTOR_TYPE)
+            && t.verbatim(text, key(Field::Id), get(Field::Id), &self.id)
+            && match &self.credentials {
+                None => true,
+                Some(c) => {
+                    let node = get(Field::Credentials);
+                    t.entry(BEGIN, key(Field::Credentials), 0, 0)
+                        && t.verbatim(text, USER, node.and_then(|n| n.get("user")), &c.user)
+                        && match &c.password {
+                            None => true,
+                            Some(p) => {
+                                let at = node.and_then(|n| n.get("password"));
+                                t.verbatim(text, PASSWORD, at, p.expose())
+                            }
+                        }
+                        && t.entry(END, 0, 0, 0)
+                }
             }
-        }
-        && w.string(key(Field::Region), get(Field::Region), value.region.code())
-        && w.string(key(Field::Stream), get(Field::Stream), &value.stream)
-        && w.number(key(Field::Shards), u64::from(value.shards))
-        && w.number(
-            key(Field::MaxRecordsPerShardPerSecond),
-            value.max_records_per_shard_per_second,
-        )
-        && w.number(
-            key(Field::MaxBytesPerShardPerSecond),
-            value.max_bytes_per_shard_per_second,
-        )
-        && match &value.data_processing_method_id {
-            None => true,
-            Some(m) => {
-                // Under either spelling in the input; the value says dataProcessingMethodId.
-                let node = get(Field::DataProcessingMethodId).or_else(|| root.get(METHOD_ALIAS));
-                w.string(key(Field::DataProcessingMethodId), node, m)
+            && t.verbatim(text, key(Field::Region), get(Field::Region), self.region.code())
+            && t.verbatim(text, key(Field::Stream), get(Field::Stream), &self.stream)
+            && t.integer(key(Field::Shards), i64::from(self.shards))
+            && t.integer(
+                key(Field::MaxRecordsPerShardPerSecond),
+                i64::try_from(self.max_records_per_shard_per_second).unwrap_or(i64::MAX),
+            )
+            && t.integer(
+                key(Field::MaxBytesPerShardPerSecond),
+                i64::try_from(self.max_bytes_per_shard_per_second).unwrap_or(i64::MAX),
+            )
+            && match &self.data_processing_method_id {
+                None => true,
+                Some(m) => {
+                    // Under either spelling in the input; the value says dataProcessingMethodId.
+                    let node =
+                        get(Field::DataProcessingMethodId).or_else(|| root.get(METHOD_ALIAS));
+                    t.verbatim(text, key(Field::DataProcessingMethodId), node, m)
+                }
             }
-        }
-        && w.push(
-            if value.disabled { TRUE } else { FALSE },
-            key(Field::Disabled),
-            0,
-            0,
-        );
-    if ok {
-        w.words[0] = ((w.at - 1) / 3) as u32;
+            && t.entry(
+                if self.disabled { TRUE } else { FALSE },
+                key(Field::Disabled),
+                0,
+                0,
+            )
     }
-    ok
+}
+
+/// An update's value (a PUT body with nulls) goes as JSON; its issues alone are compact.
+impl Value for UpdatePayload {
+    fn entries(&self, _: &Text, _: &Node, _: &mut Table) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
     use super::*;
-    use crate::write::WriteJson;
+    use crate::write::{string, WriteJson};
 
     /// What the glue does with a table (pkg/src/api.js `expand`), writing JSON instead.
-    fn expand(text: &str, words: &[u32]) -> String {
-        let mut out = String::new();
+    fn entries(out: &mut String, words: &[u32], mut i: usize, n: usize, text: &str, pieces: &[u16]) -> usize {
+        let strings: Vec<&str> = strings().collect();
         let mut first = vec![true];
-        for e in 0..words[0] as usize {
-            let [head, a, b] = [words[1 + 3 * e], words[2 + 3 * e], words[3 + 3 * e]];
-            let (kind, key) = (head & 0xff, KEYS[(head >> 8) as usize]);
+        for _ in 0..n {
+            let [head, a, b] = [words[i], words[i + 1], words[i + 2]];
+            i += 3;
+            let (kind, key) = (head & 0xff, strings[(head >> 8) as usize]);
             if kind == END {
                 out.push('}');
                 first.pop();
@@ -175,27 +330,74 @@ mod tests {
                 out.push(',');
             }
             out.push_str(&format!("\"{key}\":"));
+            let number = u64::from(b) << 32 | u64::from(a);
+            let mut buf = Vec::new();
             match kind {
-                STRING => out.push_str(&format!("\"{}\"", &text[a as usize..b as usize])),
-                NUMBER => out.push_str(&(u64::from(b) << 32 | u64::from(a)).to_string()),
-                TRUE => out.push_str("true"),
-                FALSE => out.push_str("false"),
+                STRING => string(&mut buf, &text[a as usize..b as usize]),
+                PIECE => string(&mut buf, &String::from_utf16(&pieces[a as usize..b as usize]).unwrap()),
+                NUMBER => buf.extend(number.to_string().bytes()),
+                NEGATIVE => buf.extend(format!("-{number}").bytes()),
+                TRUE => buf.extend(b"true"),
+                FALSE => buf.extend(b"false"),
                 BEGIN => {
-                    out.push('{');
+                    buf.push(b'{');
                     first.push(true);
                 }
                 _ => panic!("kind {kind}"),
             }
+            out.push_str(&String::from_utf8(buf).unwrap());
         }
-        format!("{{{out}}}")
+        i
     }
 
-    /// Every valid create of the fixture corpus: the table, expanded, is what write.rs writes.
+    fn expand(text: &str, table: &Table) -> String {
+        let words = &table.words;
+        let pieces: Vec<u16> = table.pieces.encode_utf16().collect();
+        let strings: Vec<&str> = strings().collect();
+        let slice = |a: u32, b: u32| {
+            let mut buf = Vec::new();
+            string(&mut buf, &String::from_utf16(&pieces[a as usize..b as usize]).unwrap());
+            String::from_utf8(buf).unwrap()
+        };
+        let mut value = String::new();
+        let mut i = entries(&mut value, words, 4, words[1] as usize, text, &pieces);
+        let mut lists = [Vec::new(), Vec::new()];
+        for list in 0..2 {
+            for _ in 0..words[2 + list] {
+                let head = words[i];
+                let mut params = String::new();
+                let next = entries(&mut params, words, i + 6, words[i + 5] as usize, text, &pieces);
+                lists[list].push(format!(
+                    "{{\"severity\":\"{}\",\"code\":\"{}\",\"path\":{},\"message\":{},\"params\":{{{params}}}}}",
+                    if head >> 16 == 1 { "warning" } else { "error" },
+                    strings[(head & 0xffff) as usize],
+                    slice(words[i + 1], words[i + 2]),
+                    slice(words[i + 3], words[i + 4]),
+                ));
+                i = next;
+            }
+        }
+        assert_eq!(i, words.len());
+        let value = if words[1] > 0 { format!(",\"value\":{{{value}}}") } else { String::new() };
+        format!(
+            "{{\"valid\":{},\"errors\":[{}],\"warnings\":[{}]{value}}}",
+            words[0] == 1,
+            lists[0].join(","),
+            lists[1].join(",")
+        )
+    }
+
+    fn written<T: WriteJson>(value: &T) -> String {
+        let mut out = Vec::new();
+        value.write_json(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Every validation of the fixture corpus: the table, expanded, is what write.rs writes.
     #[test]
-    fn the_table_expands_to_the_written_connector() {
-        let mut checked = 0;
+    fn tables_expand_to_the_written_result() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-        let mut texts = Vec::new();
+        let mut cases = Vec::new();
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_none_or(|e| e != "json") {
@@ -204,54 +406,68 @@ mod tests {
             let doc: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
             for case in doc["cases"].as_array().unwrap() {
-                match case["op"].as_str() {
-                    Some("validateCreate") => texts.push(case["input"].to_string()),
-                    Some("validateCreateJson") => {
-                        texts.push(case["text"].as_str().unwrap_or("").to_string())
+                let op = case["op"].as_str().unwrap_or("");
+                let text = match op {
+                    "validateCreate" | "validateUpdate" => case["input"].to_string(),
+                    "validateCreateJson" | "validateUpdateJson" => {
+                        case["text"].as_str().unwrap_or("").to_string()
                     }
-                    _ => {}
-                }
+                    _ => continue,
+                };
+                cases.push((op.starts_with("validateCreate"), text));
             }
         }
-        for text in texts {
+        let (mut compact, mut values) = (0, 0);
+        for (creating, text) in &cases {
             let mut issues = crate::issues::Issues::default();
-            let Some(root) = crate::parse(&text, &mut issues) else { continue };
-            let result = crate::create(&root, &crate::validate::Ctx::default(), &mut issues);
-            let Some(value) = &result.value else { continue };
-            let mut words = [0; WORDS];
-            let mut written = Vec::new();
-            value.write_json(&mut written);
-            if connector(&text, &root, value, &mut words) {
-                assert_eq!(expand(&text, &words), String::from_utf8(written).unwrap(), "{text}");
-                checked += 1;
+            let root = crate::parse(text, &mut issues);
+            let ctx = crate::validate::Ctx::default();
+            let (table, json) = if *creating {
+                let result = match &root {
+                    Some(root) => crate::create(root, &ctx, &mut issues),
+                    None => crate::finish(std::mem::take(&mut issues), None),
+                };
+                values += usize::from(result.value.is_some());
+                (validation(text, root.as_ref(), &result), written(&result))
+            } else {
+                let result = match &root {
+                    Some(root) => crate::update(root, &ctx, &mut issues),
+                    None => crate::finish(std::mem::take(&mut issues), None),
+                };
+                (validation(text, root.as_ref(), &result), written(&result))
+            };
+            if let Some(table) = table {
+                assert_eq!(expand(text, &table), json, "{text}");
+                compact += 1;
             }
         }
-        assert!(checked > 5, "only {checked} fixtures took the compact path");
+        assert!(compact > cases.len() / 2, "only {compact} of {} went compact", cases.len());
+        assert!(values > 5, "{values}");
     }
 
     #[test]
-    fn escapes_and_aliases() {
+    fn escapes_aliases_and_text() {
         let base = r#"{"type":"aws-kinesis","id":"a1","credentials":{"user":"AKIAIOSFODNN7EXAMPLE","password":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},"region":"us-west-2","stream":"s","shards":2,"maxRecordsPerShardPerSecond":100,"maxBytesPerShardPerSecond":1000"#;
-        let check = |tail: &str| {
-            let text = format!("{base}{tail}}}");
+        let check = |text: &str| {
             let mut issues = crate::issues::Issues::default();
-            let root = crate::parse(&text, &mut issues).unwrap();
+            let root = crate::parse(text, &mut issues).unwrap();
             let result = crate::create(&root, &crate::validate::Ctx::default(), &mut issues);
-            let value = result.value.unwrap();
-            let mut words = [0; WORDS];
-            connector(&text, &root, &value, &mut words).then(|| expand(&text, &words))
+            validation(text, Some(&root), &result).map(|t| (expand(text, &t), written(&result)))
         };
+        let same = |tail: &str| {
+            let (ours, json) = check(&format!("{base}{tail}}}")).unwrap();
+            assert_eq!(ours, json);
+            ours
+        };
+        assert!(same("").ends_with("\"disabled\":false}}"));
+        assert!(same(",\"dataProcessingMethod\":\"m1\"").contains("\"dataProcessingMethodId\":\"m1\""));
+        assert!(same(",\"disabled\":true").ends_with("\"disabled\":true}}"));
+        // Issues quote the input, escapes and all; the pieces carry any text.
+        same(",\"x\\\"\u{e9}\":null,\"shards\":-3");
+        // A value with an escape is not verbatim in the text: JSON.
+        assert_eq!(check(&format!("{base},\"dataProcessingMethodId\":\"m\\u0031\"}}")), None);
         // Not ASCII: UTF-16 offsets would differ from byte offsets.
-        let text = format!("{}{}", base.replace("EXAMPLEKEY", "EXAMPLEK\u{e9}"), "}");
-        let mut issues = crate::issues::Issues::default();
-        let root = crate::parse(&text, &mut issues).unwrap();
-        let value = crate::create(&root, &crate::validate::Ctx::default(), &mut issues).value.unwrap();
-        assert!(!connector(&text, &root, &value, &mut [0; WORDS]));
-        assert!(check("").unwrap().ends_with("\"disabled\":false}"));
-        assert!(check(",\"dataProcessingMethod\":\"m1\"")
-            .unwrap()
-            .contains("\"dataProcessingMethodId\":\"m1\""));
-        assert_eq!(check(",\"dataProcessingMethodId\":\"m\\u0031\""), None);
-        assert!(check(",\"disabled\":true").unwrap().ends_with("\"disabled\":true}"));
+        let text = format!("{}}}", base.replace("EXAMPLEKEY", "EXAMPLEK\u{e9}"));
+        assert_eq!(check(&text), None);
     }
 }

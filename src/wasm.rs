@@ -35,13 +35,13 @@ fn run(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>) -> String {
 
 /// What a validation export answers: its result waits as JSON text for [`take_result`].
 const FULL: u32 = 0;
-/// What a validation export answers: the result is valid with no warnings, and its value is
-/// the table at [`compact_table`] (see `compact.rs`).
+/// What a validation export answers: the result is the table at [`compact_table`], and the
+/// strings its issues slice wait for [`take_result`] (see `compact.rs`).
 const COMPACT: u32 = 1;
 
 /// What a validation leaves for the glue to read. wasm is single-threaded (no atomics).
 struct Answer {
-    table: [Cell<u32>; compact::WORDS],
+    table: Cell<u32>,
     result: Cell<Option<String>>,
 }
 
@@ -49,26 +49,31 @@ struct Answer {
 unsafe impl Sync for Answer {}
 
 static ANSWER: Answer = Answer {
-    table: [const { Cell::new(0) }; compact::WORDS],
+    table: Cell::new(0),
     result: Cell::new(None),
 };
 
 /// Runs a validation op on the argument texts; the answer is [`FULL`] or [`COMPACT`].
 fn validation(op: Op, text: &str, context: Option<&str>) -> u32 {
-    let mut words = [0; compact::WORDS];
+    // A result the glue did not take lives in the arena, which reclaims it: never free it.
+    std::mem::forget(ANSWER.result.take());
     let mut out = Vec::with_capacity(1024);
-    let answer = if validate(op, text, context, &mut out, &mut words) {
-        for (cell, word) in ANSWER.table.iter().zip(words) {
-            cell.set(word);
+    let answer = match validate(op, text, context, &mut out, true) {
+        Some(table) => {
+            ANSWER.table.set(table.words.as_ptr() as u32);
+            // The table stays where it is until the arena resets (the next call).
+            std::mem::forget(table.words);
+            ANSWER.result.set(Some(table.pieces));
+            COMPACT
         }
-        COMPACT
-    } else {
-        let result = String::from_utf8(out)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        ANSWER.result.set(Some(result));
-        FULL
+        None => {
+            let result = String::from_utf8(out)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            ANSWER.result.set(Some(result));
+            FULL
+        }
     };
-    // The glue takes the result (if any) before it calls again; taking it allocates nothing.
+    // The glue reads the answer before it calls again; taking the text allocates nothing.
     ARENA.reset_before_next_alloc();
     answer
 }
@@ -102,14 +107,14 @@ pub fn take_result() -> String {
 /// Where the table of the last validation that answered [`COMPACT`] is in linear memory.
 #[wasm_bindgen(js_name = compactTable)]
 pub fn compact_table() -> u32 {
-    ANSWER.table.as_ptr() as u32
+    ANSWER.table.get()
 }
 
-/// The keys the table's entries index, one a line (the glue interns them once).
-#[wasm_bindgen(js_name = compactKeys)]
-pub fn compact_keys() -> String {
+/// The keys and codes the tables index, one a line (the glue interns them once).
+#[wasm_bindgen(js_name = compactStrings)]
+pub fn compact_strings() -> String {
     let mut keys = String::new();
-    for key in compact::KEYS {
+    for key in compact::strings() {
         keys.push_str(key);
         keys.push('\n');
     }
@@ -209,15 +214,15 @@ fn context<'a>(text: Option<&'a str>, issues: &mut Issues) -> Option<Node<'a>> {
     text.map(|text| js_value(Some(text), issues))
 }
 
-/// A validation: writes its result to `out`, or answers true with the compact table in `words`
-/// when the result is valid, has no warnings and its value is verbatim in `text`.
+/// A validation: its compact table when `compact` allows it and the result can be one
+/// (`compact.rs`), else `None` with the result written to `out` as JSON.
 fn validate(
     op: Op,
     text: &str,
     context: Option<&str>,
     out: &mut Vec<u8>,
-    words: &mut [u32; compact::WORDS],
-) -> bool {
+    compact: bool,
+) -> Option<compact::Table> {
     let mut issues = Issues::default();
     let context_node = self::context(context, &mut issues);
     let ctx: Ctx = read_context(context_node.as_ref(), &mut issues);
@@ -225,24 +230,38 @@ fn validate(
         Op::ValidateCreate | Op::ValidateUpdate => Some(js_value(Some(text), &mut issues)),
         _ => crate::parse(text, &mut issues),
     };
-    let creating = matches!(op, Op::ValidateCreate | Op::ValidateCreateJson);
-    match (input, creating) {
-        (Some(node), true) => {
-            let result = crate::create(&node, &ctx, &mut issues);
-            if let (true, true, Some(value)) =
-                (result.valid, result.warnings.is_empty(), &result.value)
-            {
-                if compact::connector(text, &node, value, words) {
-                    return true;
-                }
-            }
-            write_json(out, &result);
-        }
-        (Some(node), false) => write_json(out, &crate::update(&node, &ctx, &mut issues)),
-        (None, true) => write_json(out, &crate::finish::<crate::Connector>(issues, None)),
-        (None, false) => write_json(out, &crate::finish::<crate::UpdatePayload>(issues, None)),
+    let root = input.as_ref();
+    if matches!(op, Op::ValidateCreate | Op::ValidateCreateJson) {
+        let result = match root {
+            Some(node) => crate::create(node, &ctx, &mut issues),
+            None => crate::finish::<crate::Connector>(issues, None),
+        };
+        answer(text, root, &result, out, compact)
+    } else {
+        let result = match root {
+            Some(node) => crate::update(node, &ctx, &mut issues),
+            None => crate::finish::<crate::UpdatePayload>(issues, None),
+        };
+        answer(text, root, &result, out, compact)
     }
-    false
+}
+
+fn answer<T: WriteJson + compact::Value>(
+    text: &str,
+    root: Option<&Node>,
+    result: &crate::ValidationResult<T>,
+    out: &mut Vec<u8>,
+    compact: bool,
+) -> Option<compact::Table> {
+    let table = if compact {
+        compact::validation(text, root, result)
+    } else {
+        None
+    };
+    if table.is_none() {
+        write_json(out, result);
+    }
+    table
 }
 
 fn dispatch(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>, out: &mut Vec<u8>) {
@@ -252,8 +271,7 @@ fn dispatch(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>, out: &mut
         | Op::ValidateUpdate
         | Op::ValidateCreateJson
         | Op::ValidateUpdateJson => {
-            let mut words = [0; compact::WORDS];
-            validate(op, a.unwrap_or_default(), b, out, &mut words);
+            validate(op, a.unwrap_or_default(), b, out, false);
         }
         Op::NormalizeCreate | Op::NormalizeUpdate => write_json(
             out,

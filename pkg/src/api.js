@@ -215,21 +215,20 @@ function writeValue(value, key, depth, stack) {
 // ---------------------------------------------------------------------------------------------
 // Compact results (src/compact.rs)
 
-/** A validation export's answer when the value is in the compact table (else 0: JSON text). */
+/** A validation export's answer when its result is a compact table (else 0: JSON text). */
 const COMPACT = 1;
 
 /**
- * The value a compact table describes: `words[at]` entries of three words `[kind | key << 8, a,
- * b]`, strings as `text.slice(a, b)`, integers as `b * 2^32 + a`, booleans, and nested objects.
- * The keys are the module's own field names, never the caller's.
+ * Sets `n` entries of a compact table, from `words[i]` on, on `object`: three words each,
+ * `[kind | key << 8, a, b]`, strings as slices of `text` (the caller's) or `pieces` (the
+ * module's), integers as `±(b * 2^32 + a)`, booleans, and nested objects. The keys are the
+ * module's own names, never the caller's. Returns the index past the entries.
  */
-function expand(words, at, text, keys) {
-  const root = {};
+function entries(object, words, i, n, text, pieces, strings) {
   const outer = [];
-  let object = root;
-  for (let i = at + 1, end = at + 1 + 3 * words[at]; i < end; i += 3) {
+  for (const end = i + 3 * n; i < end; i += 3) {
     const head = words[i];
-    const key = keys[head >>> 8];
+    const key = strings[head >>> 8];
     switch (head & 0xff) {
       case 1:
         object[key] = text.slice(words[i + 1], words[i + 2]);
@@ -250,12 +249,53 @@ function expand(words, at, text, keys) {
         object = inner;
         break;
       }
-      default:
+      case 6:
         object = outer.pop();
+        break;
+      case 7:
+        object[key] = pieces.slice(words[i + 1], words[i + 2]);
+        break;
+      default:
+        object[key] = -(words[i + 2] * 4294967296 + words[i + 1]);
         break;
     }
   }
-  return root;
+  return i;
+}
+
+/** The issues of a compact table from `words[i]` on, into `list`; returns the index past them. */
+function issues(list, count, words, i, pieces, strings) {
+  for (; count > 0; count--) {
+    const head = words[i];
+    const params = {};
+    const next = entries(params, words, i + 6, words[i + 5], '', pieces, strings);
+    list.push({
+      severity: head >>> 16 ? 'warning' : 'error',
+      code: strings[head & 0xffff],
+      path: pieces.slice(words[i + 1], words[i + 2]),
+      message: pieces.slice(words[i + 3], words[i + 4]),
+      params,
+    });
+    i = next;
+  }
+  return i;
+}
+
+/** The validation result a compact table describes (`words[at]` on). */
+function expand(words, at, text, pieces, strings) {
+  const errors = [];
+  const warnings = [];
+  let value;
+  let i = at + 4;
+  if (words[at + 1] > 0) {
+    value = {};
+    i = entries(value, words, i, words[at + 1], text, pieces, strings);
+  }
+  i = issues(errors, words[at + 2], words, i, pieces, strings);
+  issues(warnings, words[at + 3], words, i, pieces, strings);
+  const result = { valid: words[at] === 1, errors, warnings };
+  if (value !== undefined) result.value = value;
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,13 +309,13 @@ function expand(words, at, text, keys) {
  */
 function createKinesisConnector(bind) {
   let wasm = null; // the bindings of the live instance
-  let keys = null; // the keys of the compact tables (src/compact.rs), interned once per instance
+  let strings = null; // the keys and codes of the compact tables (src/compact.rs), once per instance
   let words = null; // a view of the instance's memory, renewed after it grows
   const cached = new Map();
 
   function connect() {
     wasm = bind();
-    keys = wasm.compactKeys().split('\n');
+    strings = wasm.compactStrings().split('\n');
     words = null;
   }
 
@@ -303,8 +343,8 @@ function createKinesisConnector(bind) {
 
   /**
    * A validation of `text` (the caller's JSON text, or the JS-mode text of the caller's value).
-   * A valid result with no warnings comes back as a compact table (src/compact.rs) whose value
-   * is built here from slices of `text`; any other result as JSON text.
+   * Most results come back as a compact table (src/compact.rs), expanded here: the value from
+   * slices of `text`, the issues from slices of one string of the module's; others as JSON text.
    */
   function validation(name, text, context) {
     let result;
@@ -312,7 +352,9 @@ function createKinesisConnector(bind) {
       if (wasm === null) connect();
       if (wasm[name](text, context) === COMPACT) {
         if (words === null || words.length === 0) words = new Uint32Array(wasm.memory.buffer);
-        return { valid: true, errors: [], warnings: [], value: expand(words, wasm.compactTable() >>> 2, text, keys) };
+        const at = wasm.compactTable() >>> 2;
+        const pieces = words[at + 2] + words[at + 3] > 0 ? wasm.takeResult() : '';
+        return expand(words, at, text, pieces, strings);
       }
       result = wasm.takeResult();
     } catch (error) {
