@@ -97,7 +97,7 @@ pub(crate) struct Text {
 
 impl Text {
     pub(crate) fn new(text: &str) -> Option<Text> {
-        (text.is_ascii() && text.len() < u32::MAX as usize).then(|| Text {
+        (text.is_ascii() && text.len() < u32::MAX as usize).then_some(Text {
             base: text.as_ptr() as usize,
             len: text.len(),
         })
@@ -271,7 +271,12 @@ impl Value for Connector {
                         && t.entry(END, 0, 0, 0)
                 }
             }
-            && t.verbatim(text, key(Field::Region), get(Field::Region), self.region.code())
+            && t.verbatim(
+                text,
+                key(Field::Region),
+                get(Field::Region),
+                self.region.code(),
+            )
             && t.verbatim(text, key(Field::Stream), get(Field::Stream), &self.stream)
             && t.integer(key(Field::Shards), i64::from(self.shards))
             && t.integer(
@@ -314,7 +319,14 @@ mod tests {
     use crate::write::{string, WriteJson};
 
     /// What the glue does with a table (pkg/src/api.js `expand`), writing JSON instead.
-    fn entries(out: &mut String, words: &[u32], mut i: usize, n: usize, text: &str, pieces: &[u16]) -> usize {
+    fn entries(
+        out: &mut String,
+        words: &[u32],
+        mut i: usize,
+        n: usize,
+        text: &str,
+        pieces: &[u16],
+    ) -> usize {
         let strings: Vec<&str> = strings().collect();
         let mut first = vec![true];
         for _ in 0..n {
@@ -334,7 +346,10 @@ mod tests {
             let mut buf = Vec::new();
             match kind {
                 STRING => string(&mut buf, &text[a as usize..b as usize]),
-                PIECE => string(&mut buf, &String::from_utf16(&pieces[a as usize..b as usize]).unwrap()),
+                PIECE => string(
+                    &mut buf,
+                    &String::from_utf16(&pieces[a as usize..b as usize]).unwrap(),
+                ),
                 NUMBER => buf.extend(number.to_string().bytes()),
                 NEGATIVE => buf.extend(format!("-{number}").bytes()),
                 TRUE => buf.extend(b"true"),
@@ -356,7 +371,10 @@ mod tests {
         let strings: Vec<&str> = strings().collect();
         let slice = |a: u32, b: u32| {
             let mut buf = Vec::new();
-            string(&mut buf, &String::from_utf16(&pieces[a as usize..b as usize]).unwrap());
+            string(
+                &mut buf,
+                &String::from_utf16(&pieces[a as usize..b as usize]).unwrap(),
+            );
             String::from_utf8(buf).unwrap()
         };
         let mut value = String::new();
@@ -366,7 +384,14 @@ mod tests {
             for _ in 0..words[2 + list] {
                 let head = words[i];
                 let mut params = String::new();
-                let next = entries(&mut params, words, i + 6, words[i + 5] as usize, text, &pieces);
+                let next = entries(
+                    &mut params,
+                    words,
+                    i + 6,
+                    words[i + 5] as usize,
+                    text,
+                    &pieces,
+                );
                 lists[list].push(format!(
                     "{{\"severity\":\"{}\",\"code\":\"{}\",\"path\":{},\"message\":{},\"params\":{{{params}}}}}",
                     if head >> 16 == 1 { "warning" } else { "error" },
@@ -378,7 +403,11 @@ mod tests {
             }
         }
         assert_eq!(i, words.len());
-        let value = if words[1] > 0 { format!(",\"value\":{{{value}}}") } else { String::new() };
+        let value = if words[1] > 0 {
+            format!(",\"value\":{{{value}}}")
+        } else {
+            String::new()
+        };
         format!(
             "{{\"valid\":{},\"errors\":[{}],\"warnings\":[{}]{value}}}",
             words[0] == 1,
@@ -441,7 +470,11 @@ mod tests {
                 compact += 1;
             }
         }
-        assert!(compact > cases.len() / 2, "only {compact} of {} went compact", cases.len());
+        assert!(
+            compact > cases.len() / 2,
+            "only {compact} of {} went compact",
+            cases.len()
+        );
         assert!(values > 5, "{values}");
     }
 
@@ -460,12 +493,17 @@ mod tests {
             ours
         };
         assert!(same("").ends_with("\"disabled\":false}}"));
-        assert!(same(",\"dataProcessingMethod\":\"m1\"").contains("\"dataProcessingMethodId\":\"m1\""));
+        assert!(
+            same(",\"dataProcessingMethod\":\"m1\"").contains("\"dataProcessingMethodId\":\"m1\"")
+        );
         assert!(same(",\"disabled\":true").ends_with("\"disabled\":true}}"));
         // Issues quote the input, escapes and all; the pieces carry any text.
         same(",\"x\\\"\u{e9}\":null,\"shards\":-3");
         // A value with an escape is not verbatim in the text: JSON.
-        assert_eq!(check(&format!("{base},\"dataProcessingMethodId\":\"m\\u0031\"}}")), None);
+        assert_eq!(
+            check(&format!("{base},\"dataProcessingMethodId\":\"m\\u0031\"}}")),
+            None
+        );
         // Not ASCII: UTF-16 offsets would differ from byte offsets.
         let text = format!("{}}}", base.replace("EXAMPLEKEY", "EXAMPLEK\u{e9}"));
         assert_eq!(check(&text), None);

@@ -3,15 +3,17 @@
 // pkg/build.mjs copies this file (minus its final `export` line) into index.mjs and index.cjs,
 // next to wasm-bindgen's generated bindings and the .wasm inlined as base64. This file keeps only
 // what wasm-bindgen cannot do: the pre-scan that writes JS values JSON cannot carry as markers,
-// the no-throw wrappers with their trap recovery, and the Standard Schema validators. Every call
-// is "JSON text in, JSON text out" (ARCHITECTURE.md, "The wasm binding").
+// the no-throw wrappers with their trap recovery, the expansion of compact validation results,
+// and the Standard Schema validators. Arguments cross as JSON text; a validation answers with a
+// compact table (src/compact.rs) or JSON text, every other call with JSON text
+// (ARCHITECTURE.md, "The wasm binding").
 //
 // Invariants kept here:
 // - no exported function throws on any input; odd JS values reach the Rust validator as JS-mode
 //   marker tokens (`@nan`, `@cycle`, ...) so it can report them precisely;
 // - nothing here ever builds an object from user keys, so `__proto__` stays an ordinary key in the
 //   text and no prototype can be polluted (results come back through JSON.parse, which defines own
-//   properties);
+//   properties, or from compact tables, whose keys are the module's own field and param names);
 // - a wasm trap rebuilds the instance and becomes an `input.internal` issue: the module keeps working.
 
 /* eslint-disable no-restricted-globals */
