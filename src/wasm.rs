@@ -113,13 +113,9 @@ pub fn compact_table() -> u32 {
 /// The keys and codes the tables index, one a line (the glue interns them once).
 #[wasm_bindgen(js_name = compactStrings)]
 pub fn compact_strings() -> String {
-    let mut keys = String::new();
-    for key in compact::strings() {
-        keys.push_str(key);
-        keys.push('\n');
-    }
+    let lines = compact::strings();
     ARENA.reset_before_next_alloc();
-    keys
+    lines
 }
 
 #[wasm_bindgen(js_name = normalizeCreate)]
