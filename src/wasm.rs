@@ -1,8 +1,10 @@
-//! The WebAssembly binding: `#[wasm_bindgen]` exports, text in, JSON text out, one dispatch,
-//! one error path.
+//! The WebAssembly binding: `#[wasm_bindgen]` exports, text in, JSON text or a compact table
+//! out, one dispatch, one error path.
 //!
 //! Each export takes the JSON text the JS layer (pkg/src/api.js) wrote for its arguments and
-//! returns the result as JSON text; wasm-bindgen generates the glue that copies the strings.
+//! returns the result as JSON text; wasm-bindgen generates the glue that copies the strings. The
+//! validations answer with a number instead: their result is a compact table in memory
+//! (`compact.rs`) or waits as JSON text for `takeResult` (ARCHITECTURE.md, "The wasm binding").
 //! Text crosses faster than structured values read field by field (measured, see
 //! ARCHITECTURE.md "Decisions"), and the core reads JS values and user text with one parser.
 //! Memory is the bump arena of `arena.rs`: an export asks it to empty itself at the next
@@ -267,6 +269,7 @@ fn dispatch(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>, out: &mut
         | Op::ValidateUpdate
         | Op::ValidateCreateJson
         | Op::ValidateUpdateJson => {
+            // (The exports call `validation`; this keeps `run` whole for every op.)
             validate(op, a.unwrap_or_default(), b, out, false);
         }
         Op::NormalizeCreate | Op::NormalizeUpdate => write_json(
