@@ -27,7 +27,7 @@ fi
 # externref table (nor its start function). Memory is capped at 256 MiB (a config is a few
 # hundred bytes): an input too large for it fails the allocation, which traps, and the package
 # reports it and starts a fresh instance (tests/js/trap.test.mjs).
-common=(CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
+common=(CARGO_PROFILE_RELEASE_OPT_LEVEL="${WASM_OPT_LEVEL:-3}" CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
         CARGO_PROFILE_RELEASE_STRIP=false)
 if rustup target list --installed 2>/dev/null | grep -qx "$target"; then
   env "${common[@]}" CARGO_PROFILE_RELEASE_PANIC=abort RUSTFLAGS="-Ctarget-feature=-reference-types -Clink-arg=--max-memory=268435456" \
@@ -38,7 +38,7 @@ elif [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ]; then
   [ -x "$lld" ] || { echo "build-wasm: rust-lld not found at $lld" >&2; exit 1; }
   # opt-level 3, not "z": see ARCHITECTURE.md ("Decisions").
   env "${common[@]}" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
-  RUSTFLAGS="-C linker=$lld -Zunstable-options -Cpanic=immediate-abort -Ctarget-feature=-reference-types -Clink-arg=--max-memory=268435456" \
+  RUSTFLAGS="-C linker=$lld -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types -Clink-arg=--max-memory=268435456" \
     /usr/bin/cargo build --release --target "$target" -p kinesis-connector --lib \
       -Zbuild-std=std,panic_abort --target-dir target/wasm
   built=target/wasm/$target/release/kinesis_connector.wasm
@@ -53,7 +53,7 @@ mkdir -p "$bindgen"
 wasm-bindgen --target web --no-typescript --out-dir "$bindgen" --out-name kinesis_connector "$built"
 cp "$bindgen/kinesis_connector.js" pkg/kinesis_connector_bg.js
 if [ -x node_modules/.bin/wasm-opt ]; then
-  node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+  node_modules/.bin/wasm-opt "${WASM_OPT_PASS:--O3}" --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
     --enable-nontrapping-float-to-int --strip-debug --strip-producers --strip-target-features \
     "$bindgen/kinesis_connector_bg.wasm" -o "$out"
 else

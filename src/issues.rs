@@ -17,8 +17,12 @@ macro_rules! issue_codes {
         }
 
         impl IssueCode {
-            /// Every code, in the order of ARCHITECTURE.md's table.
+            /// Every code, in the order of ARCHITECTURE.md's table (`code as usize` indexes it).
             pub const ALL: &'static [IssueCode] = &[$(IssueCode::$variant),*];
+
+            /// Every code's dotted id, in [`IssueCode::ALL`]'s order, one a line.
+            #[cfg(any(target_arch = "wasm32", test))]
+            pub(crate) const LINES: &'static str = concat!($($code, "\n"),*);
 
             /// The stable dotted id, as on the wire.
             pub const fn as_str(self) -> &'static str {

@@ -21,6 +21,8 @@
 
 #[cfg(any(target_arch = "wasm32", test))]
 mod arena;
+#[cfg(any(target_arch = "wasm32", test))]
+mod compact;
 mod diff;
 mod field;
 mod issues;

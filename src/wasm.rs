@@ -1,16 +1,21 @@
-//! The WebAssembly binding: `#[wasm_bindgen]` exports, text in, JSON text out, one dispatch,
-//! one error path.
+//! The WebAssembly binding: `#[wasm_bindgen]` exports, text in, JSON text or a compact table
+//! out, one dispatch, one error path.
 //!
 //! Each export takes the JSON text the JS layer (pkg/src/api.js) wrote for its arguments and
-//! returns the result as JSON text; wasm-bindgen generates the glue that copies the strings.
+//! returns the result as JSON text; wasm-bindgen generates the glue that copies the strings. The
+//! validations answer with a number instead: their result is a compact table in memory
+//! (`compact.rs`) or waits as JSON text for `takeResult` (ARCHITECTURE.md, "The wasm binding").
 //! Text crosses faster than structured values read field by field (measured, see
 //! ARCHITECTURE.md "Decisions"), and the core reads JS values and user text with one parser.
 //! Memory is the bump arena of `arena.rs`: an export asks it to empty itself at the next
 //! allocation, after the glue has read (and freed) the result.
 
+use std::cell::Cell;
+
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::arena::ARENA;
+use crate::compact;
 use crate::write::WriteJson;
 
 use crate::issues::{IssueCode, Issues};
@@ -30,24 +35,89 @@ fn run(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>) -> String {
     result
 }
 
+/// What a validation export answers: its result waits as JSON text for [`take_result`].
+const FULL: u32 = 0;
+/// What a validation export answers: the result is the table at [`compact_table`], and the
+/// strings its issues slice wait for [`take_result`] (see `compact.rs`).
+const COMPACT: u32 = 1;
+
+/// What a validation leaves for the glue to read. wasm is single-threaded (no atomics).
+struct Answer {
+    table: Cell<u32>,
+    result: Cell<Option<String>>,
+}
+
+// SAFETY: the module runs on one thread (wasm32 without atomics), like the arena.
+unsafe impl Sync for Answer {}
+
+static ANSWER: Answer = Answer {
+    table: Cell::new(0),
+    result: Cell::new(None),
+};
+
+/// Runs a validation op on the argument texts; the answer is [`FULL`] or [`COMPACT`].
+fn validation(op: Op, text: &str, context: Option<&str>) -> u32 {
+    // A result the glue did not take lives in the arena, which reclaims it: never free it.
+    std::mem::forget(ANSWER.result.take());
+    let mut out = Vec::with_capacity(1024);
+    let answer = match validate(op, text, context, &mut out, true) {
+        Some(table) => {
+            ANSWER.table.set(table.words.as_ptr() as u32);
+            // The table stays where it is until the arena resets (the next call).
+            std::mem::forget(table.words);
+            ANSWER.result.set(Some(table.pieces));
+            COMPACT
+        }
+        None => {
+            let result = String::from_utf8(out)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            ANSWER.result.set(Some(result));
+            FULL
+        }
+    };
+    // The glue reads the answer before it calls again; taking the text allocates nothing.
+    ARENA.reset_before_next_alloc();
+    answer
+}
+
 #[wasm_bindgen(js_name = validateCreate)]
-pub fn validate_create(input: &str, context: Option<String>) -> String {
-    run(Op::ValidateCreate, Some(input), context.as_deref(), None)
+pub fn validate_create(input: &str, context: Option<String>) -> u32 {
+    validation(Op::ValidateCreate, input, context.as_deref())
 }
 
 #[wasm_bindgen(js_name = validateUpdate)]
-pub fn validate_update(input: &str, context: Option<String>) -> String {
-    run(Op::ValidateUpdate, Some(input), context.as_deref(), None)
+pub fn validate_update(input: &str, context: Option<String>) -> u32 {
+    validation(Op::ValidateUpdate, input, context.as_deref())
 }
 
 #[wasm_bindgen(js_name = validateCreateJson)]
-pub fn validate_create_json(text: &str, context: Option<String>) -> String {
-    run(Op::ValidateCreateJson, Some(text), context.as_deref(), None)
+pub fn validate_create_json(text: &str, context: Option<String>) -> u32 {
+    validation(Op::ValidateCreateJson, text, context.as_deref())
 }
 
 #[wasm_bindgen(js_name = validateUpdateJson)]
-pub fn validate_update_json(text: &str, context: Option<String>) -> String {
-    run(Op::ValidateUpdateJson, Some(text), context.as_deref(), None)
+pub fn validate_update_json(text: &str, context: Option<String>) -> u32 {
+    validation(Op::ValidateUpdateJson, text, context.as_deref())
+}
+
+/// The JSON text of the last validation that answered [`FULL`] (`""` once taken).
+#[wasm_bindgen(js_name = takeResult)]
+pub fn take_result() -> String {
+    ANSWER.result.take().unwrap_or_default()
+}
+
+/// Where the table of the last validation that answered [`COMPACT`] is in linear memory.
+#[wasm_bindgen(js_name = compactTable)]
+pub fn compact_table() -> u32 {
+    ANSWER.table.get()
+}
+
+/// The keys and codes the tables index, one a line (the glue interns them once).
+#[wasm_bindgen(js_name = compactStrings)]
+pub fn compact_strings() -> String {
+    let lines = compact::strings();
+    ARENA.reset_before_next_alloc();
+    lines
 }
 
 #[wasm_bindgen(js_name = normalizeCreate)]
@@ -142,6 +212,56 @@ fn context<'a>(text: Option<&'a str>, issues: &mut Issues) -> Option<Node<'a>> {
     text.map(|text| js_value(Some(text), issues))
 }
 
+/// A validation: its compact table when `compact` allows it and the result can be one
+/// (`compact.rs`), else `None` with the result written to `out` as JSON.
+fn validate(
+    op: Op,
+    text: &str,
+    context: Option<&str>,
+    out: &mut Vec<u8>,
+    compact: bool,
+) -> Option<compact::Table> {
+    let mut issues = Issues::default();
+    let context_node = self::context(context, &mut issues);
+    let ctx: Ctx = read_context(context_node.as_ref(), &mut issues);
+    let input = match op {
+        Op::ValidateCreate | Op::ValidateUpdate => Some(js_value(Some(text), &mut issues)),
+        _ => crate::parse(text, &mut issues),
+    };
+    let root = input.as_ref();
+    if matches!(op, Op::ValidateCreate | Op::ValidateCreateJson) {
+        let result = match root {
+            Some(node) => crate::create(node, &ctx, &mut issues),
+            None => crate::finish::<crate::Connector>(issues, None),
+        };
+        answer(text, root, &result, out, compact)
+    } else {
+        let result = match root {
+            Some(node) => crate::update(node, &ctx, &mut issues),
+            None => crate::finish::<crate::UpdatePayload>(issues, None),
+        };
+        answer(text, root, &result, out, compact)
+    }
+}
+
+fn answer<T: WriteJson + compact::Value>(
+    text: &str,
+    root: Option<&Node>,
+    result: &crate::ValidationResult<T>,
+    out: &mut Vec<u8>,
+    compact: bool,
+) -> Option<compact::Table> {
+    let table = if compact {
+        compact::validation(text, root, result)
+    } else {
+        None
+    };
+    if table.is_none() {
+        write_json(out, result);
+    }
+    table
+}
+
 fn dispatch(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>, out: &mut Vec<u8>) {
     let mut issues = Issues::default();
     match op {
@@ -149,35 +269,8 @@ fn dispatch(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>, out: &mut
         | Op::ValidateUpdate
         | Op::ValidateCreateJson
         | Op::ValidateUpdateJson => {
-            let context_node = context(b, &mut issues);
-            let ctx: Ctx = read_context(context_node.as_ref(), &mut issues);
-            let input = match op {
-                Op::ValidateCreate | Op::ValidateUpdate => Some(js_value(a, &mut issues)),
-                _ => match a {
-                    Some(text) => crate::parse(text, &mut issues),
-                    None => {
-                        issues.report(
-                            IssueCode::InputType,
-                            "",
-                            "The text must be a string of JSON.".into(),
-                            crate::issues::Params {
-                                expected: Some("string".into()),
-                                ..Default::default()
-                            },
-                        );
-                        None
-                    }
-                },
-            };
-            let creating = matches!(op, Op::ValidateCreate | Op::ValidateCreateJson);
-            match (input, creating) {
-                (Some(node), true) => write_json(out, &crate::create(&node, &ctx, &mut issues)),
-                (Some(node), false) => write_json(out, &crate::update(&node, &ctx, &mut issues)),
-                (None, true) => write_json(out, &crate::finish::<crate::Connector>(issues, None)),
-                (None, false) => {
-                    write_json(out, &crate::finish::<crate::UpdatePayload>(issues, None))
-                }
-            }
+            // (The exports call `validation`; this keeps `run` whole for every op.)
+            validate(op, a.unwrap_or_default(), b, out, false);
         }
         Op::NormalizeCreate | Op::NormalizeUpdate => write_json(
             out,

@@ -3,15 +3,17 @@
 // pkg/build.mjs copies this file (minus its final `export` line) into index.mjs and index.cjs,
 // next to wasm-bindgen's generated bindings and the .wasm inlined as base64. This file keeps only
 // what wasm-bindgen cannot do: the pre-scan that writes JS values JSON cannot carry as markers,
-// the no-throw wrappers with their trap recovery, and the Standard Schema validators. Every call
-// is "JSON text in, JSON text out" (ARCHITECTURE.md, "The wasm binding").
+// the no-throw wrappers with their trap recovery, the expansion of compact validation results,
+// and the Standard Schema validators. Arguments cross as JSON text; a validation answers with a
+// compact table (src/compact.rs) or JSON text, every other call with JSON text
+// (ARCHITECTURE.md, "The wasm binding").
 //
 // Invariants kept here:
 // - no exported function throws on any input; odd JS values reach the Rust validator as JS-mode
 //   marker tokens (`@nan`, `@cycle`, ...) so it can report them precisely;
 // - nothing here ever builds an object from user keys, so `__proto__` stays an ordinary key in the
 //   text and no prototype can be polluted (results come back through JSON.parse, which defines own
-//   properties);
+//   properties, or from compact tables, whose keys are the module's own field and param names);
 // - a wasm trap rebuilds the instance and becomes an `input.internal` issue: the module keeps working.
 
 /* eslint-disable no-restricted-globals */
@@ -213,6 +215,92 @@ function writeValue(value, key, depth, stack) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Compact results (src/compact.rs)
+
+/** A validation export's answer when its result is a compact table (else 0: JSON text). */
+const COMPACT = 1;
+
+/**
+ * Sets `n` entries of a compact table, from `words[i]` on, on `object`: three words each,
+ * `[kind | key << 8, a, b]`, strings as slices of `text` (the caller's) or `pieces` (the
+ * module's), integers as `±(b * 2^32 + a)`, booleans, and nested objects. The keys are the
+ * module's own names, never the caller's. Returns the index past the entries.
+ */
+function entries(object, words, i, n, text, pieces, strings) {
+  const outer = [];
+  for (const end = i + 3 * n; i < end; i += 3) {
+    const head = words[i];
+    const key = strings[head >>> 8];
+    switch (head & 0xff) {
+      case 1:
+        object[key] = text.slice(words[i + 1], words[i + 2]);
+        break;
+      case 2:
+        object[key] = words[i + 2] * 4294967296 + words[i + 1];
+        break;
+      case 3:
+        object[key] = true;
+        break;
+      case 4:
+        object[key] = false;
+        break;
+      case 5: {
+        const inner = {};
+        object[key] = inner;
+        outer.push(object);
+        object = inner;
+        break;
+      }
+      case 6:
+        object = outer.pop();
+        break;
+      case 7:
+        object[key] = pieces.slice(words[i + 1], words[i + 2]);
+        break;
+      default:
+        object[key] = -(words[i + 2] * 4294967296 + words[i + 1]);
+        break;
+    }
+  }
+  return i;
+}
+
+/** The issues of a compact table from `words[i]` on, into `list`; returns the index past them. */
+function issues(list, count, words, i, pieces, strings) {
+  for (; count > 0; count--) {
+    const head = words[i];
+    const params = {};
+    const next = entries(params, words, i + 6, words[i + 5], '', pieces, strings);
+    list.push({
+      severity: head >>> 16 ? 'warning' : 'error',
+      code: strings[head & 0xffff],
+      path: pieces.slice(words[i + 1], words[i + 2]),
+      message: pieces.slice(words[i + 3], words[i + 4]),
+      params,
+    });
+    i = next;
+  }
+  return i;
+}
+
+/** The validation result a compact table describes (`words[at]` on). */
+function expand(words, at, text, pieces, strings) {
+  const errors = [];
+  const warnings = [];
+  let value;
+  let i = at + 4;
+  if (words[at + 1] > 0) {
+    value = {};
+    i = entries(value, words, i, words[at + 1], text, pieces, strings);
+  }
+  i = issues(errors, words[at + 2], words, i, pieces, strings);
+  issues(warnings, words[at + 3], words, i, pieces, strings);
+  const result = { valid: words[at] === 1, errors, warnings };
+  if (value !== undefined) result.value = value;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The instance
 
 /**
@@ -223,18 +311,30 @@ function writeValue(value, key, depth, stack) {
  */
 function createKinesisConnector(bind) {
   let wasm = null; // the bindings of the live instance
+  let strings = null; // the keys and codes of the compact tables (src/compact.rs), once per instance
+  let words = null; // a view of the instance's memory, renewed after it grows
   const cached = new Map();
+
+  function connect() {
+    wasm = bind();
+    strings = wasm.compactStrings().split('\n');
+    words = null;
+  }
 
   function call(name, a, b, c, failure) {
     let text;
     try {
-      if (wasm === null) wasm = bind();
+      if (wasm === null) connect();
       text = wasm[name](a, b, c);
     } catch (error) {
       // A trap (or an allocation failure) leaves the instance in an unknown state: start afresh.
       wasm = null;
       return failure(internalIssue(name, error));
     }
+    return parseResult(name, text, failure);
+  }
+
+  function parseResult(name, text, failure) {
     try {
       return parse(text);
     } catch {
@@ -243,11 +343,34 @@ function createKinesisConnector(bind) {
     }
   }
 
+  /**
+   * A validation of `text` (the caller's JSON text, or the JS-mode text of the caller's value).
+   * Most results come back as a compact table (src/compact.rs), expanded here: the value from
+   * slices of `text`, the issues from slices of one string of the module's; others as JSON text.
+   */
+  function validation(name, text, context) {
+    let result;
+    try {
+      if (wasm === null) connect();
+      if (wasm[name](text, context) === COMPACT) {
+        if (words === null || words.length === 0) words = new Uint32Array(wasm.memory.buffer);
+        const at = wasm.compactTable() >>> 2;
+        const pieces = words[at + 2] + words[at + 3] > 0 ? wasm.takeResult() : '';
+        return expand(words, at, text, pieces, strings);
+      }
+      result = wasm.takeResult();
+    } catch (error) {
+      wasm = null;
+      return validationFailure(internalIssue(name, error));
+    }
+    return parseResult(name, result, validationFailure);
+  }
+
   function constant(name) {
     let text = cached.get(name);
     if (text === undefined) {
       try {
-        if (wasm === null) wasm = bind();
+        if (wasm === null) connect();
         text = wasm[name]();
       } catch (error) {
         wasm = null;
@@ -263,14 +386,12 @@ function createKinesisConnector(bind) {
 
   function jsonText(name, text, context) {
     if (typeof text !== 'string') return validationFailure(textTypeIssue(text));
-    return call(name, text, optionalContext(context), undefined, validationFailure);
+    return validation(name, text, optionalContext(context));
   }
 
   const api = {
-    validateCreate: (input, context) =>
-      call('validateCreate', arg(input), optionalContext(context), undefined, validationFailure),
-    validateUpdate: (input, context) =>
-      call('validateUpdate', arg(input), optionalContext(context), undefined, validationFailure),
+    validateCreate: (input, context) => validation('validateCreate', arg(input), optionalContext(context)),
+    validateUpdate: (input, context) => validation('validateUpdate', arg(input), optionalContext(context)),
     validateCreateJson: (text, context) => jsonText('validateCreateJson', text, context),
     validateUpdateJson: (text, context) => jsonText('validateUpdateJson', text, context),
     normalizeCreate: (input) => call('normalizeCreate', arg(input), undefined, undefined, normalizeFailure),
@@ -287,7 +408,7 @@ function createKinesisConnector(bind) {
     if (typeof text !== 'string' || typeof pointer !== 'string') return null;
     let at;
     try {
-      if (wasm === null) wasm = bind();
+      if (wasm === null) connect();
       at = wasm.locate(text, pointer);
     } catch {
       wasm = null;
