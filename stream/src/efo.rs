@@ -14,7 +14,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -81,7 +80,9 @@ pub struct FanOut {
     pub api: Arc<dyn FanOutApi>,
     pub stream: Arc<str>,
     pub name: Arc<str>,
-    consumer: Arc<OnceCell<String>>,
+    /// The consumer's ARN once registered (or found) and ACTIVE; the lock is held while one
+    /// reader registers, so the others wait for it.
+    consumer: Arc<tokio::sync::Mutex<Option<String>>>,
     /// A subscription silent for this long (no event, not even an empty one) is re-subscribed.
     pub silence_timeout: Duration,
     /// How long registration waits for the consumer to become ACTIVE.
@@ -93,7 +94,10 @@ impl std::fmt::Debug for FanOut {
         f.debug_struct("FanOut")
             .field("stream", &self.stream)
             .field("name", &self.name)
-            .field("consumer", &self.consumer.get())
+            .field(
+                "consumer",
+                &self.consumer.try_lock().ok().and_then(|c| c.clone()),
+            )
             .finish()
     }
 }
@@ -112,7 +116,7 @@ impl FanOut {
             api,
             stream: Arc::from(stream),
             name: Arc::from(name),
-            consumer: Arc::new(OnceCell::new()),
+            consumer: Arc::default(),
             silence_timeout: DEFAULT_SILENCE_TIMEOUT,
             activation_timeout: Duration::from_secs(120),
         }
@@ -121,31 +125,43 @@ impl FanOut {
     /// The consumer's ARN: registered (or found) and ACTIVE. The first caller does the work;
     /// the others wait for it. `Ok(None)` when stopped first.
     pub async fn consumer_arn(&self, stop: &CancellationToken) -> Result<Option<String>, ApiError> {
-        let init = self.consumer.get_or_try_init(|| async {
-            tokio::select! {
-                _ = stop.cancelled() => Err(None),
-                result = self.register_active() => result.map_err(Some),
-            }
-        });
-        match init.await {
-            Ok(arn) => Ok(Some(arn.clone())),
-            Err(None) => Ok(None),
-            Err(Some(error)) => Err(error),
+        let mut slot = tokio::select! {
+            _ = stop.cancelled() => return Ok(None),
+            slot = self.consumer.lock() => slot,
+        };
+        if let Some(arn) = slot.as_ref() {
+            return Ok(Some(arn.clone()));
+        }
+        let arn = tokio::select! {
+            _ = stop.cancelled() => return Ok(None),
+            result = self.register_active() => result?,
+        };
+        *slot = Some(arn.clone());
+        Ok(Some(arn))
+    }
+
+    /// The service no longer knows `arn` (the consumer was deregistered meanwhile): the next
+    /// `consumer_arn` registers it again.
+    pub async fn forget(&self, arn: &str) {
+        let mut slot = self.consumer.lock().await;
+        if slot.as_deref() == Some(arn) {
+            warn!(consumer = %self.name, consumer_arn = %arn, "the stream consumer is gone; registering it again");
+            *slot = None;
         }
     }
 
     /// The ARN when this session registered or found the consumer.
-    pub fn registered(&self) -> Option<&str> {
-        self.consumer.get().map(String::as_str)
+    pub async fn registered(&self) -> Option<String> {
+        self.consumer.lock().await.clone()
     }
 
     /// `--efo-deregister`: removes the consumer this session registered or found (logged, never
     /// fatal: the records are read and checkpointed by now).
     pub async fn deregister(&self) {
-        let Some(arn) = self.registered() else {
+        let Some(arn) = self.registered().await else {
             return;
         };
-        match retrying("DeregisterStreamConsumer", || self.api.deregister(arn)).await {
+        match retrying("DeregisterStreamConsumer", || self.api.deregister(&arn)).await {
             Ok(()) => info!(consumer = %self.name, "enhanced fan-out consumer deregistered"),
             Err(error) => {
                 warn!(consumer = %self.name, error = %error, "could not deregister the stream consumer")

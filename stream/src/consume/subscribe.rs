@@ -31,9 +31,12 @@ enum Ended {
 
 impl<A: KinesisApi> ShardReader<A> {
     pub(super) async fn subscribe(&mut self, fan_out: FanOut) -> Result<ReaderExit, ApiError> {
-        let Some(consumer) = fan_out.consumer_arn(&self.stop).await? else {
+        let Some(mut consumer) = fan_out.consumer_arn(&self.stop).await? else {
             return Ok(ReaderExit::Stopped);
         };
+        // Registrations again after the service said it did not know the consumer, since the
+        // last subscription that worked (a bound: the shard itself may be what is gone).
+        let mut gone: u32 = 0;
         // As in polling: resume at the checkpointed record, skip what was already handled.
         let (mut position, mut skip) = match self
             .checkpoint
@@ -79,6 +82,18 @@ impl<A: KinesisApi> ShardReader<A> {
                     }
                     continue;
                 }
+                // The consumer was deregistered meanwhile (by another worker's
+                // --efo-deregister, or by hand): register it again, a few times at most.
+                Err(ApiError::NotFound(message)) if gone < MAX_REREGISTRATIONS => {
+                    gone += 1;
+                    info!(error = %message, "SubscribeToShard: not found");
+                    fan_out.forget(&consumer).await;
+                    match fan_out.consumer_arn(&self.stop).await? {
+                        Some(arn) => consumer = arn,
+                        None => return Ok(ReaderExit::Stopped),
+                    }
+                    continue;
+                }
                 Err(error) => return Err(error),
             };
             subscriptions += 1;
@@ -105,9 +120,16 @@ impl<A: KinesisApi> ShardReader<A> {
                         info!(error = %error, "subscription broke; subscribing again");
                         break Ended::Again;
                     }
+                    // The consumer went away mid-subscription: the next SubscribeToShard says
+                    // so and it is registered again (above).
+                    Ok(Err(ApiError::NotFound(message))) if gone < MAX_REREGISTRATIONS => {
+                        info!(error = %message, "subscription ended: not found");
+                        break Ended::Again;
+                    }
                     Ok(Err(error)) => return Err(error),
                 };
                 backoff.reset();
+                gone = 0;
                 match self.hand_over(event, &mut skip, &mut budget).await {
                     Handed::Continue { next, at_tip } => {
                         if let Some(next) = next {
@@ -240,6 +262,9 @@ impl<A: KinesisApi> ShardReader<A> {
         }
     }
 }
+
+/// How many times in a row a consumer the service does not know is registered again.
+const MAX_REREGISTRATIONS: u32 = 3;
 
 /// How often a subscription at the tip checks whether its shard has ended (see `ended_at`).
 const END_PROBE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);

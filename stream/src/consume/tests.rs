@@ -475,6 +475,7 @@ struct FakeFanOut {
     scripts: Mutex<VecDeque<Result<Vec<Step>, ApiError>>>,
     /// Where each SubscribeToShard started, and when.
     calls: Mutex<Vec<(StartAt, Instant)>>,
+    registrations: Mutex<u32>,
 }
 
 struct Scripted(VecDeque<Step>);
@@ -507,6 +508,7 @@ impl crate::efo::FanOutApi for FakeFanOut {
         name: &'a str,
     ) -> crate::efo::BoxFuture<'a, Result<crate::efo::Consumer, ApiError>> {
         Box::pin(async move {
+            *self.registrations.lock().unwrap() += 1;
             Ok(crate::efo::Consumer {
                 arn: format!("{stream_arn}/consumer/{name}"),
                 status: "CREATING".into(),
@@ -654,4 +656,85 @@ async fn fan_out_resubscribes_from_each_continuation_through_refusals_breaks_and
         .unwrap()
         .unwrap();
     assert!(saved.shards["s0"].finished, "{saved:?}");
+}
+
+/// A session over one shard through `fan_api`, stopped once `calls` subscriptions were made
+/// (and a second more); what it wrote and how it ended.
+async fn fan_out_session(
+    fan_api: Arc<FakeFanOut>,
+    calls: usize,
+) -> (Vec<u64>, Result<Summary, ConsumeError>) {
+    let state = tempfile::tempdir().unwrap();
+    let fake = Fake::default();
+    fake.shard("s0", None, false, 0..10);
+    let c = connector(1000);
+    let mut options = options(&state);
+    options.idle_timeout = None;
+    let fan_out = crate::efo::FanOut::new(fan_api.clone(), "s", "app");
+    let mut out = Vec::new();
+    let (_live_tx, live_rx) = watch::channel(Live::from(&c));
+    let stop = CancellationToken::new();
+    let session = run_session(
+        fake.clone(),
+        Some(fan_out),
+        &c,
+        &options,
+        &mut out,
+        stop.clone(),
+        live_rx,
+        None,
+    );
+    let stopper = async {
+        while fan_api.calls.lock().unwrap().len() < calls && !stop.is_cancelled() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        stop.cancel();
+    };
+    let (result, ()) = tokio::join!(session, stopper);
+    (super::output::tests_support::ns(&out), result)
+}
+
+#[tokio::test(start_paused = true)]
+async fn fan_out_registers_a_consumer_deregistered_meanwhile_again() {
+    let fan_api = Arc::new(FakeFanOut::default());
+    fan_api.scripts.lock().unwrap().extend([
+        Ok(vec![
+            fan_out_event(0..3, Some(2)),
+            Step::Broken(ApiError::NotFound("consumer".into())),
+        ]),
+        Err(ApiError::NotFound(
+            "ResourceNotFoundException: consumer".into(),
+        )),
+        Ok(vec![
+            fan_out_event(3..10, Some(9)),
+            fan_out_event(10..10, None),
+        ]),
+    ]);
+    let (ns, result) = fan_out_session(fan_api.clone(), 3).await;
+    result.unwrap();
+    assert_eq!(ns, (0..10).collect::<Vec<u64>>());
+    assert_eq!(
+        *fan_api.registrations.lock().unwrap(),
+        2,
+        "registered again once"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn fan_out_gives_up_when_the_consumer_stays_unknown() {
+    let fan_api = Arc::new(FakeFanOut::default());
+    fan_api.scripts.lock().unwrap().extend((0..10).map(|_| {
+        Err(ApiError::NotFound(
+            "ResourceNotFoundException: shard".into(),
+        ))
+    }));
+    let (_, result) = fan_out_session(fan_api.clone(), 10).await;
+    let error = result.unwrap_err().to_string();
+    assert!(error.contains("not found"), "{error}");
+    assert_eq!(
+        *fan_api.registrations.lock().unwrap(),
+        4,
+        "three times again, then exit"
+    );
 }
