@@ -185,8 +185,9 @@ pub struct ConsumeArgs {
     /// is subscribed again.
     #[arg(long, value_name = "SECONDS", default_value = "15", value_parser = seconds)]
     pub efo_silence_timeout: Duration,
-    /// Serve Prometheus text metrics on HOST:PORT (with --lease-table).
-    #[arg(long, value_name = "HOST:PORT", requires = "lease_table")]
+    /// Serve Prometheus text metrics on HOST:PORT (records, bytes and lag per shard; with
+    /// --lease-table also the leases and the table's requests).
+    #[arg(long, value_name = "HOST:PORT")]
     pub metrics_addr: Option<std::net::SocketAddr>,
 }
 

@@ -83,7 +83,7 @@ impl Metrics {
         );
         registry.register(
             "millis_behind_latest",
-            "GetRecords' MillisBehindLatest, per shard",
+            "MillisBehindLatest of the last GetRecords page or fan-out event, per shard",
             millis_behind_latest.clone(),
         );
         registry.register(

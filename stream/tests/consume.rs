@@ -552,3 +552,52 @@ fn polling_writes_each_record_as_soon_as_the_method_is_done_with_it() {
 fn fan_out_writes_each_record_as_soon_as_the_method_is_done_with_it() {
     lines_come_out_as_the_method_finishes_them(&["--efo", "eager"], "eager-efo");
 }
+
+#[test]
+fn metrics_addr_without_a_lease_table_serves_records_and_lag_per_shard() {
+    let emulator = Emulator::start();
+    let dir = scratch("metrics");
+    emulator.create_stream("metrics", 2);
+    emulator.put(&dir, "metrics", &numbered(100, 7, 0));
+    let config = config(&dir, "metrics", 2, json!({}));
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = consume(
+        &emulator,
+        &dir,
+        &config,
+        &["--idle-timeout", "3", "--metrics-addr", &addr],
+    )
+    .stdout(std::fs::File::create(dir.join("out.ndjson")).unwrap())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut text = String::new();
+    while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        let scraped = scrape(port);
+        let both = ["shardId-000000000000", "shardId-000000000001"]
+            .iter()
+            .all(|id| {
+                scraped.contains(&format!(
+                    "kinesis_connector_records_read_total{{shard_id=\"{id}\"}}"
+                ))
+            });
+        if both {
+            text = scraped;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = wait_with_limit(child, Duration::from_secs(120)).status;
+    assert!(status.success());
+    assert!(
+        text.contains("kinesis_connector_records_read_total{shard_id=\"shardId-000000000000\"}")
+            && text.contains("kinesis_connector_millis_behind_latest{shard_id=\"shardId-"),
+        "{text}"
+    );
+    assert_eq!(
+        lines(&std::fs::read(dir.join("out.ndjson")).unwrap()).len(),
+        100
+    );
+}

@@ -58,6 +58,7 @@ pub async fn consume(args: ConsumeArgs, shutdown: CancellationToken) -> Result<O
         From::Latest => StartFrom::Latest,
     };
     options.idle_timeout = args.idle_timeout;
+    options.metrics_addr = args.metrics_addr;
     if let Some(table) = &args.lease_table {
         if args.failover_time < std::time::Duration::from_millis(300) {
             return Err(Error::Usage(
@@ -73,7 +74,6 @@ pub async fn consume(args: ConsumeArgs, shutdown: CancellationToken) -> Result<O
         }
         lease.failover = args.failover_time;
         lease.endpoint_url = args.dynamodb_endpoint_url.clone();
-        lease.metrics_addr = args.metrics_addr;
         options.lease = Some(lease);
     }
     if let Some(name) = &args.efo {

@@ -59,6 +59,25 @@ pub struct ConsumeOptions {
     pub lease: Option<crate::lease::LeaseOptions>,
     /// `--efo NAME`: read through enhanced fan-out as this stream consumer.
     pub efo: Option<EfoOptions>,
+    /// `--metrics-addr HOST:PORT`: serve Prometheus text metrics there.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+}
+
+/// Serves `metrics` on `addr` until `stop` (none without an address); the server's task.
+pub(crate) async fn serve_metrics(
+    addr: Option<std::net::SocketAddr>,
+    metrics: &crate::metrics::Metrics,
+    stop: &CancellationToken,
+) -> Result<Option<tokio::task::JoinHandle<()>>, ConsumeError> {
+    let Some(addr) = addr else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ConsumeError::MetricsAddr { addr, source })?;
+    Ok(Some(tokio::spawn(
+        metrics.clone().serve(listener, stop.clone()),
+    )))
 }
 
 /// `consume --efo NAME [--efo-deregister]`.
@@ -106,6 +125,7 @@ impl ConsumeOptions {
             idle_poll: Duration::from_millis(500),
             lease: None,
             efo: None,
+            metrics_addr: None,
         }
     }
 
@@ -367,6 +387,8 @@ pub async fn run_session<A: KinesisApi>(
         };
         info!(checkpoints = %store.path().display(), resumed = saved.is_some(), "starting");
         let method = options.common.load_method(connector)?;
+        let metrics = crate::metrics::Metrics::new();
+        let metrics_server = serve_metrics(options.metrics_addr, &metrics, &stop).await?;
         let (events_tx, events_rx) = mpsc::channel(64);
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
         let failure = SessionFailure::default();
@@ -401,9 +423,12 @@ pub async fn run_session<A: KinesisApi>(
             idle_timeout: options.idle_timeout,
             live,
             options: &options.common,
-            metrics: None,
+            metrics: metrics_server.is_some().then(|| metrics.clone()),
         };
         let ((), written) = tokio::join!(coordinator.run(), writer.run());
+        if let Some(server) = metrics_server {
+            server.abort();
+        }
         let summary = written?;
         if let Some(error) = failure.take() {
             return Err(ConsumeError::Stream(error));

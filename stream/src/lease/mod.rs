@@ -35,7 +35,6 @@ use crate::session::reach::{reach, Target};
 use kinesis_connector::Connector;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -50,7 +49,6 @@ pub struct LeaseOptions {
     pub failover: Duration,
     /// `--dynamodb-endpoint-url`; else `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`.
     pub endpoint_url: Option<String>,
-    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl LeaseOptions {
@@ -60,7 +58,6 @@ impl LeaseOptions {
             worker_id: default_worker_id(),
             failover: DEFAULT_FAILOVER,
             endpoint_url: None,
-            metrics_addr: None,
         }
     }
 
@@ -121,15 +118,8 @@ pub(crate) async fn run_session<A: KinesisApi, T: LeaseTable>(
             }
         }
         let metrics = Metrics::new();
-        let metrics_server = match lease.metrics_addr {
-            Some(addr) => {
-                let listener = tokio::net::TcpListener::bind(addr)
-                    .await
-                    .map_err(|source| ConsumeError::MetricsAddr { addr, source })?;
-                Some(tokio::spawn(metrics.clone().serve(listener, stop.clone())))
-            }
-            None => None,
-        };
+        let metrics_server =
+            crate::consume::serve_metrics(options.metrics_addr, &metrics, &stop).await?;
         let settings = LeaseSettings {
             worker_id: lease.worker_id.clone(),
             failover: lease.failover,
