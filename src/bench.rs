@@ -66,7 +66,10 @@ fn bench_validate_create_json() {
         texts.into_iter().partition(|text| validate_json(text).0);
     assert!(!valid.is_empty() && !invalid.is_empty());
     // The package's fast path: every result of the corpus goes as a compact table.
-    assert!(valid.iter().chain(&invalid).all(|text| validate_json(text).1));
+    assert!(valid
+        .iter()
+        .chain(&invalid)
+        .all(|text| validate_json(text).1));
     let valid_ns = time(&valid, rounds, reps);
     let invalid_ns = time(&invalid, rounds, reps);
     println!(

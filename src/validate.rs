@@ -783,9 +783,7 @@ pub(crate) fn integer_value(text: &str) -> Integer {
         None => (false, text),
     };
     // The usual number: at most 15 digits, below 2^53 whatever they are.
-    if !unsigned.is_empty()
-        && unsigned.len() <= 15
-        && unsigned.bytes().all(|d| d.is_ascii_digit())
+    if !unsigned.is_empty() && unsigned.len() <= 15 && unsigned.bytes().all(|d| d.is_ascii_digit())
     {
         let value = unsigned
             .bytes()
