@@ -227,8 +227,17 @@ pub(crate) fn validation<T: Value>(
     root: Option<&Node>,
     result: &ValidationResult<T>,
 ) -> Option<Table> {
+    // The issues' paths and messages are most of the pieces: one allocation instead of a
+    // string grown (and copied) a few times.
+    let pieces: usize = result
+        .errors
+        .iter()
+        .chain(&result.warnings)
+        .map(|issue| issue.path.len() + issue.message.len())
+        .sum();
     let mut table = Table {
         words: Vec::with_capacity(64),
+        pieces: String::with_capacity(if pieces == 0 { 0 } else { pieces + 64 }),
         ..Table::default()
     };
     table.words.extend_from_slice(&[

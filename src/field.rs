@@ -72,10 +72,20 @@ impl Field {
 
     /// The field with this key; the alias `dataProcessingMethod` names the method field too.
     pub fn from_name(name: &str) -> Option<Field> {
-        if name == METHOD_ALIAS {
-            return Some(Field::DataProcessingMethodId);
-        }
-        Field::ALL.into_iter().find(|f| f.name() == name)
+        // A match on the text, not a search through `ALL`: the compiler switches on the length.
+        Some(match name {
+            "type" => Field::Type,
+            "id" => Field::Id,
+            "credentials" => Field::Credentials,
+            "region" => Field::Region,
+            "stream" => Field::Stream,
+            "shards" => Field::Shards,
+            "maxRecordsPerShardPerSecond" => Field::MaxRecordsPerShardPerSecond,
+            "maxBytesPerShardPerSecond" => Field::MaxBytesPerShardPerSecond,
+            "dataProcessingMethodId" | METHOD_ALIAS => Field::DataProcessingMethodId,
+            "disabled" => Field::Disabled,
+            _ => return None,
+        })
     }
 
     /// The field a JSON pointer into a connector is about (`/credentials/user` → credentials).

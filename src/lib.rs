@@ -21,6 +21,8 @@
 
 #[cfg(any(target_arch = "wasm32", test))]
 mod arena;
+#[cfg(test)]
+mod bench;
 #[cfg(any(target_arch = "wasm32", test))]
 mod compact;
 mod diff;
@@ -54,7 +56,7 @@ pub use validate::reshard_plan;
 use issues::{Issues, Params as P};
 use json::{Node, SyntaxErrorKind};
 use model::NormalizedValue as Normalized;
-use validate::{check_context, check_fields, to_connector, Ctx, Mode};
+use validate::{check_context, check_fields, into_connector, Ctx, Mode};
 
 /// Validate a create payload (POST body).
 pub fn validate_create(
@@ -262,7 +264,7 @@ pub(crate) fn create(input: &Node, ctx: &Ctx, issues: &mut Issues) -> Validation
     let value = if issues.has_errors() {
         None
     } else {
-        fields.as_ref().and_then(to_connector)
+        fields.and_then(into_connector)
     };
     finish(std::mem::take(issues), value)
 }

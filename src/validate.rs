@@ -33,6 +33,13 @@ pub(crate) enum Slot<T> {
 }
 
 impl<T> Slot<T> {
+    pub fn into_valid(self) -> Option<T> {
+        match self {
+            Slot::Valid(v) => Some(v),
+            _ => None,
+        }
+    }
+
     pub fn valid(&self) -> Option<&T> {
         match self {
             Slot::Valid(v) => Some(v),
@@ -151,7 +158,7 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
             alias = Some(&member.value);
         } else if let Some(field) = Field::from_name(&member.key) {
             found[field as usize] = Some(&member.value);
-        } else if member.value.value != Json::Foreign(Foreign::Undefined) {
+        } else if !is_undefined(&member.value) {
             unknown_field(issues, "", &member.key, &FIELD_NAMES, Some(METHOD_ALIAS));
         }
     }
@@ -242,8 +249,31 @@ impl NullOutcome {
     }
 }
 
+/// `undefined` (a JS value's absent member) without building a `Json` to compare with.
+fn is_undefined(node: &Node) -> bool {
+    matches!(node.value, Json::Foreign(Foreign::Undefined))
+}
+
+/// Characters in `s`: its length when ASCII (the usual case), without counting.
+fn char_count(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
+/// Empty or whitespace only; a string that starts with a visible ASCII character is neither,
+/// which answers without trimming.
+fn is_blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b) if b.is_ascii_graphic() => false,
+        _ => s.trim().is_empty(),
+    }
+}
+
 fn present<'n, 'a>(node: Option<&'n Node<'a>>) -> Option<&'n Node<'a>> {
-    node.filter(|n| n.value != Json::Foreign(Foreign::Undefined))
+    node.filter(|n| !is_undefined(n))
 }
 
 /// `Some` when the node is null (a removal, or reported); `None` to read the value.
@@ -336,7 +366,7 @@ fn check_id(s: &str, path: &str, issues: &mut Issues) -> bool {
     const MAX: usize = 64;
     let (field, max) = ("id", MAX);
     let mut ok = true;
-    let length = s.chars().count();
+    let length = char_count(s);
     if length > max {
         ok = false;
         issues.report(
@@ -392,11 +422,11 @@ fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<Creden
     for member in members {
         match CredentialField::from_name(&member.key) {
             Some(part) => found[part as usize] = Some(&member.value),
-            None if member.value.value == Json::Foreign(Foreign::Undefined) => {}
+            None if is_undefined(&member.value) => {}
             None => unknown_field(issues, "/credentials", &member.key, &CREDENTIAL_NAMES, None),
         }
     }
-    let found = found.map(|n| n.filter(|n| n.value != Json::Foreign(Foreign::Undefined)));
+    let found = found.map(|n| n.filter(|n| !is_undefined(n)));
     let mut creds = CredentialFields::default();
     let mut valid = true;
     for part in CredentialField::ALL {
@@ -460,7 +490,7 @@ fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<Creden
 
 /// The access key id. Its value is never echoed.
 fn read_user(s: &str, path: &str, issues: &mut Issues) -> Slot<String> {
-    let length = s.chars().count();
+    let length = char_count(s);
     let word = s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !(16..=128).contains(&length) || !word {
         issues.report(
@@ -494,7 +524,7 @@ fn read_user(s: &str, path: &str, issues: &mut Issues) -> Slot<String> {
 
 /// The secret access key: only its length is ever reported.
 fn password_shape(s: &str, path: &str, issues: &mut Issues) {
-    let length = s.chars().count();
+    let length = char_count(s);
     let usual = length == 40
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '='));
@@ -537,7 +567,7 @@ fn read_stream(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
         return Slot::Invalid;
     };
     let mut ok = true;
-    let length = s.chars().count();
+    let length = char_count(s);
     if length > 128 {
         ok = false;
         issues.report(
@@ -673,7 +703,7 @@ fn expect_string<'n>(
     issues: &mut Issues,
 ) -> Option<&'n str> {
     match &node.value {
-        Json::String(s) if s.trim().is_empty() => {
+        Json::String(s) if is_blank(s) => {
             issues.report(
                 IssueCode::FieldEmpty,
                 path,
@@ -697,7 +727,7 @@ fn expect_string<'n>(
 fn expect_integer(node: &Node, path: &str, name: &str, issues: &mut Issues) -> Option<i64> {
     let text = match &node.value {
         Json::Number(text) => text,
-        Json::String(s) if s.trim().is_empty() => {
+        Json::String(s) if is_blank(s) => {
             issues.report(
                 IssueCode::FieldEmpty,
                 path,
@@ -752,6 +782,14 @@ pub(crate) fn integer_value(text: &str) -> Integer {
         Some(rest) => (true, rest),
         None => (false, text),
     };
+    // The usual number: at most 15 digits, below 2^53 whatever they are.
+    if !unsigned.is_empty() && unsigned.len() <= 15 && unsigned.bytes().all(|d| d.is_ascii_digit())
+    {
+        let value = unsigned
+            .bytes()
+            .fold(0_i64, |n, d| n * 10 + i64::from(d - b'0'));
+        return Integer::Safe(if negative { -value } else { value });
+    }
     let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
         Some(i) => {
             let e = &unsigned[i + 1..];
@@ -1175,25 +1213,31 @@ pub(crate) fn reshard_warnings(from: u32, to: u32, issues: &mut Issues) {
 
 /// Build the connector from fields that passed every check.
 pub(crate) fn to_connector(f: &Fields) -> Option<Connector> {
-    let credentials = match &f.credentials {
+    into_connector(f.clone())
+}
+
+/// [`to_connector`] taking the fields, so their strings move into the connector (the create
+/// path: no second copy of each string).
+pub(crate) fn into_connector(f: Fields) -> Option<Connector> {
+    let credentials = match f.credentials {
         Slot::Valid(c) => Some(Credentials {
-            user: c.user.valid()?.clone(),
-            password: c.password.valid().map(|p| Secret::new(p.clone())),
+            user: c.user.into_valid()?,
+            password: c.password.into_valid().map(Secret::new),
         }),
         Slot::Absent => None,
         _ => return None,
     };
     Some(Connector {
-        kind: *f.kind.valid()?,
-        id: f.id.valid()?.clone(),
+        kind: f.kind.into_valid()?,
+        id: f.id.into_valid()?,
         credentials,
-        region: *f.region.valid()?,
-        stream: f.stream.valid()?.clone(),
-        shards: *f.shards.valid()?,
-        max_records_per_shard_per_second: *f.max_records.valid()?,
-        max_bytes_per_shard_per_second: *f.max_bytes.valid()?,
-        data_processing_method_id: f.method.valid().cloned(),
-        disabled: f.disabled.valid().copied().unwrap_or(false),
+        region: f.region.into_valid()?,
+        stream: f.stream.into_valid()?,
+        shards: f.shards.into_valid()?,
+        max_records_per_shard_per_second: f.max_records.into_valid()?,
+        max_bytes_per_shard_per_second: f.max_bytes.into_valid()?,
+        data_processing_method_id: f.method.into_valid(),
+        disabled: f.disabled.into_valid().unwrap_or(false),
     })
 }
 

@@ -7,7 +7,9 @@
 //   - cold start (fresh processes)  import + instantiate + first validation
 //   - size                          gzip of the package entry (glue + inlined wasm), of the raw wasm,
 //                                      and of minified ajv / zod bundles
-// Usage: node bench/js/bench.mjs [--quick]
+// Usage: node bench/js/bench.mjs [--quick] [--dump-corpus FILE]
+//   --dump-corpus FILE  writes the corpus's texts (valid, then invalid, one a line) and stops: the
+//                       input of the core's native timing (`src/bench.rs`)
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -125,6 +127,14 @@ const CORPUS = {
   valid: { objects: VALID, texts: toTexts(VALID) },
   invalid: { objects: INVALID, texts: toTexts(INVALID) },
 };
+
+{
+  const at = process.argv.indexOf('--dump-corpus');
+  if (at > 0) {
+    writeFileSync(process.argv[at + 1], [...CORPUS.valid.texts, ...CORPUS.invalid.texts].join('\n') + '\n');
+    process.exit(0);
+  }
+}
 
 // Sanity: the three validators agree on which payloads are valid (errors only; ours also warns).
 {
