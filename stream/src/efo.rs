@@ -7,7 +7,7 @@
 //! timeout and the not-found errors stay those of polling.
 
 use crate::backoff::Backoff;
-use crate::kinesis::{ApiError, KinesisRecord, StartAt};
+use crate::kinesis::{classify, ApiError, KinesisRecord, StartAt};
 use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::types::{ConsumerStatus, ShardIteratorType, StartingPosition};
 use std::future::Future;
@@ -233,32 +233,6 @@ pub struct SdkFanOut {
     pub client: aws_sdk_kinesis::Client,
 }
 
-fn sorted<E, R>(err: SdkError<E, R>) -> ApiError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match &err {
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            crate::kinesis::classify_code(
-                e.code().unwrap_or("Unknown"),
-                e.message().unwrap_or("no message"),
-            )
-        }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            ApiError::Transient(format!(
-                "{}",
-                aws_sdk_kinesis::error::DisplayErrorContext(&err)
-            ))
-        }
-        _ => ApiError::Fatal(format!(
-            "{}",
-            aws_sdk_kinesis::error::DisplayErrorContext(&err)
-        )),
-    }
-}
-
 /// An error of the event stream: the service sends it as an exception event, which the SDK
 /// gives as a variant (its metadata may carry no code).
 fn event_error<R: std::fmt::Debug>(
@@ -266,7 +240,7 @@ fn event_error<R: std::fmt::Debug>(
 ) -> ApiError {
     use aws_sdk_kinesis::types::error::SubscribeToShardEventStreamError as E;
     let SdkError::ServiceError(service) = &err else {
-        return sorted(err);
+        return crate::kinesis::unanswered(&err);
     };
     let e = service.err();
     let message = e.message().unwrap_or("no message").to_owned();
@@ -305,7 +279,7 @@ impl FanOutApi for SdkFanOut {
                 .stream_name(stream)
                 .send()
                 .await
-                .map_err(sorted)?;
+                .map_err(classify)?;
             out.stream_description_summary
                 .map(|s| s.stream_arn)
                 .filter(|arn| !arn.is_empty())
@@ -343,7 +317,7 @@ impl FanOutApi for SdkFanOut {
                 {
                     self.describe(stream_arn, name).await
                 }
-                Err(error) => Err(sorted(error)),
+                Err(error) => Err(classify(error)),
             }
         })
     }
@@ -361,7 +335,7 @@ impl FanOutApi for SdkFanOut {
                 .consumer_name(name)
                 .send()
                 .await
-                .map_err(sorted)?;
+                .map_err(classify)?;
             match out.consumer_description {
                 Some(c) => consumer_of(Some(c.consumer_arn), Some(&c.consumer_status)),
                 None => Err(ApiError::Transient(
@@ -378,7 +352,7 @@ impl FanOutApi for SdkFanOut {
                 .consumer_arn(consumer_arn)
                 .send()
                 .await
-                .map_err(sorted)?;
+                .map_err(classify)?;
             Ok(())
         })
     }
@@ -412,7 +386,7 @@ impl FanOutApi for SdkFanOut {
                 .starting_position(position)
                 .send()
                 .await
-                .map_err(sorted)?;
+                .map_err(classify)?;
             Ok(Box::new(SdkSubscription { output: out }) as Box<dyn Subscription>)
         })
     }
@@ -436,19 +410,7 @@ impl Subscription for SdkSubscription {
                         continue;
                     }
                 };
-                let records = event
-                    .records
-                    .into_iter()
-                    .map(|r| KinesisRecord {
-                        arrival_millis: r
-                            .approximate_arrival_timestamp
-                            .and_then(|t| t.to_millis().ok())
-                            .unwrap_or(0),
-                        sequence_number: r.sequence_number,
-                        partition_key: r.partition_key.unwrap_or_default(),
-                        data: r.data.into_inner(),
-                    })
-                    .collect();
+                let records = event.records.into_iter().map(KinesisRecord::from).collect();
                 let continuation =
                     Some(event.continuation_sequence_number).filter(|c| !c.is_empty());
                 return Ok(Some(FanOutEvent {

@@ -192,7 +192,8 @@ impl SdkKinesis {
     }
 }
 
-fn classify<E>(err: SdkError<E, aws_sdk_kinesis::config::http::HttpResponse>) -> ApiError
+/// A failed call sorted by what the caller should do about it.
+pub(crate) fn classify<E>(err: SdkError<E, aws_sdk_kinesis::config::http::HttpResponse>) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -214,16 +215,37 @@ where
                 sorted => sorted,
             }
         }
+        _ => unanswered(&err),
+    }
+}
+
+/// A call the service did not answer: a timeout, a connection that failed or broke, an
+/// unreadable response (worth a retry), or a request that could not be built (not).
+pub(crate) fn unanswered<E, R>(err: &SdkError<E, R>) -> ApiError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let text = format!("{}", aws_sdk_kinesis::error::DisplayErrorContext(err));
+    match err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            ApiError::Transient(format!(
-                "{}",
-                aws_sdk_kinesis::error::DisplayErrorContext(&err)
-            ))
+            ApiError::Transient(text)
         }
-        _ => ApiError::Fatal(format!(
-            "{}",
-            aws_sdk_kinesis::error::DisplayErrorContext(&err)
-        )),
+        _ => ApiError::Fatal(text),
+    }
+}
+
+impl From<aws_sdk_kinesis::types::Record> for KinesisRecord {
+    fn from(r: aws_sdk_kinesis::types::Record) -> Self {
+        KinesisRecord {
+            arrival_millis: r
+                .approximate_arrival_timestamp
+                .and_then(|t| t.to_millis().ok())
+                .unwrap_or(0),
+            sequence_number: r.sequence_number,
+            partition_key: r.partition_key.unwrap_or_default(),
+            data: r.data.into_inner(),
+        }
     }
 }
 
@@ -324,19 +346,7 @@ impl KinesisApi for SdkKinesis {
             .send()
             .await
             .map_err(classify)?;
-        let records = out
-            .records
-            .into_iter()
-            .map(|r| KinesisRecord {
-                arrival_millis: r
-                    .approximate_arrival_timestamp
-                    .and_then(|t| t.to_millis().ok())
-                    .unwrap_or(0),
-                sequence_number: r.sequence_number,
-                partition_key: r.partition_key.unwrap_or_default(),
-                data: r.data.into_inner(),
-            })
-            .collect();
+        let records = out.records.into_iter().map(KinesisRecord::from).collect();
         Ok(RecordsPage {
             records,
             next_iterator: out.next_shard_iterator,

@@ -9,48 +9,17 @@
 // printed as PARTIAL or FAILED with the reason, the others still run, and the script exits 1
 // at the end.
 import {
-  KinesisClient, CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand,
-  ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand,
+  PutRecordsCommand, ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand,
 } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { spawn } from 'node:child_process';
-import { createServer, connect } from 'node:net';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { startKinesis, sleep } from './bench-harness.mjs';
 
 const binary = resolve(process.argv[2]);
 const total = Number(process.argv[3] ?? 20000);
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((res) => { const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }); });
-
-const port = await freePort();
-const emulator = spawn('node', ['main.js'], {
-  cwd: join(root, 'node_modules/kinesis-local'),
-  env: { ...process.env, KINESIS_MOCK_PLAIN_PORT: String(port), KINESIS_MOCK_TLS_PORT: String(await freePort()), CREATE_STREAM_DURATION: '0ms', LOG_LEVEL: 'ERROR' },
-  stdio: 'ignore',
-});
-const cleanup = () => { try { emulator.kill('SIGKILL'); } catch {} };
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
-for (let i = 0; ; i++) {
-  const up = await new Promise((res) => { const c = connect(port, '127.0.0.1', () => { c.end(); res(true); }).on('error', () => res(false)); });
-  if (up) break;
-  if (i > 300) throw new Error('emulator did not start');
-  await sleep(100);
-}
-const endpoint = `http://127.0.0.1:${port}`;
-const client = new KinesisClient({
-  endpoint, region: 'us-east-1', requestHandler: new NodeHttpHandler(), maxAttempts: 10,
-  credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'bench-secret-key-for-the-emulator-only000' },
-});
-
-async function createStream(name, shards) {
-  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  while ((await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary.StreamStatus !== 'ACTIVE') await sleep(100);
-}
+const { endpoint, client, createStream, stop: cleanup } = await startKinesis();
 
 async function fill(name, count) {
   const value = (n) => JSON.stringify({ feedId: `feed-${n}`, app: { id: '_app_1', name: 'Plant_7' },

@@ -8,16 +8,12 @@
 //
 // A measurement that cannot be made is printed as FAILED or PARTIAL with the reason; the other
 // still runs, and the script exits 1 at the end.
-import {
-  KinesisClient, CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { spawn } from 'node:child_process';
-import { createServer, connect } from 'node:net';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { startKinesis, sleep, secret } from './bench-harness.mjs';
 import { createInterface } from 'node:readline';
 
 const binary = resolve(process.argv[2]);
@@ -28,47 +24,22 @@ const flag = (name, fallback) => {
 const rate = flag('rate', 200);
 const seconds = flag('seconds', 30);
 const drainCount = flag('drain', 5000);
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
-const freePort = () => new Promise((res) => { const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }); });
 
-const port = await freePort();
-const emulator = spawn('node', ['main.js'], {
-  cwd: join(root, 'node_modules/kinesis-local'),
-  env: { ...process.env, KINESIS_MOCK_PLAIN_PORT: String(port), KINESIS_MOCK_TLS_PORT: String(await freePort()), CREATE_STREAM_DURATION: '0ms', LOG_LEVEL: 'ERROR' },
-  stdio: 'ignore',
-});
+const { endpoint, client, createStream, stop: stopEmulator } = await startKinesis();
 const children = new Set();
 const cleanup = () => {
   for (const c of children) { try { c.kill('SIGKILL'); } catch {} }
-  try { emulator.kill('SIGKILL'); } catch {}
+  stopEmulator();
 };
 process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
-for (let i = 0; ; i++) {
-  const up = await new Promise((res) => { const c = connect(port, '127.0.0.1', () => { c.end(); res(true); }).on('error', () => res(false)); });
-  if (up) break;
-  if (i > 300) throw new Error('emulator did not start');
-  await sleep(100);
-}
-const endpoint = `http://127.0.0.1:${port}`;
-const client = new KinesisClient({
-  endpoint, region: 'us-east-1', requestHandler: new NodeHttpHandler(), maxAttempts: 10,
-  credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'bench-secret-key-for-the-emulator-only000' },
-});
-
-async function createStream(name, shards) {
-  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  while ((await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary.StreamStatus !== 'ACTIVE') await sleep(100);
-}
 
 /// A consumer process; `lines` gets each stdout line with the time it arrived.
 function consumer(stream, shards, extra, onLine) {
   const dir = mkdtempSync(join(tmpdir(), 'kc-bench-efo-'));
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({
-    type: 'aws-kinesis', id: 'bench', credentials: { user: 'AKIAIOSFODNN7EXAMPLE', password: 'bench-secret-key-for-the-emulator-only000' },
+    type: 'aws-kinesis', id: 'bench', credentials: { user: 'AKIAIOSFODNN7EXAMPLE', password: secret },
     region: 'us-east-1', stream, shards, maxRecordsPerShardPerSecond: 10000, maxBytesPerShardPerSecond: 10485760 }));
   const args = ['consume', '--config', config, '--endpoint-url', endpoint, '--state-dir', join(dir, 'state'), '--stats-interval', '0', ...extra];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KINESIS_CONNECTOR_LOG: 'warn,kinesis_stream=info' } });

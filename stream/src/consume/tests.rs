@@ -571,9 +571,6 @@ fn fan_out_event(ns: std::ops::Range<u64>, continuation: Option<u64>) -> Step {
 
 #[tokio::test(start_paused = true)]
 async fn fan_out_resubscribes_from_each_continuation_through_refusals_breaks_and_silence() {
-    let state = tempfile::tempdir().unwrap();
-    let fake = Fake::default();
-    fake.shard("s0", None, false, 0..10);
     let fan_api = Arc::new(FakeFanOut::default());
     fan_api.scripts.lock().unwrap().extend([
         // The previous subscription is still open on the service's side: refused, retried.
@@ -595,41 +592,10 @@ async fn fan_out_resubscribes_from_each_continuation_through_refusals_breaks_and
             fan_out_event(10..10, None),
         ]),
     ]);
-    let c = connector(1000);
-    let mut options = options(&state);
-    options.idle_timeout = None;
-    let mut fan_out = crate::efo::FanOut::new(fan_api.clone(), "s", "app");
-    fan_out.silence_timeout = Duration::from_secs(15);
-    let mut out = Vec::new();
-    let (_live_tx, live_rx) = watch::channel(Live::from(&c));
-    let stop = CancellationToken::new();
-    let session = run_session(
-        fake.clone(),
-        Some(fan_out),
-        &c,
-        &options,
-        &mut out,
-        stop.clone(),
-        live_rx,
-        None,
-    );
-    let stopper = async {
-        // The shard ends: its checkpoint says finished; then stop.
-        loop {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            if fan_api.calls.lock().unwrap().len() >= 5 {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                stop.cancel();
-                return;
-            }
-        }
-    };
-    let (result, ()) = tokio::join!(session, stopper);
+    // The shard ends (its checkpoint says finished), then the session is stopped.
+    let (ns, result, saved) = fan_out_session(fan_api.clone(), 5).await;
     result.unwrap();
-    assert_eq!(
-        super::output::tests_support::ns(&out),
-        (0..10).collect::<Vec<u64>>()
-    );
+    assert_eq!(ns, (0..10).collect::<Vec<u64>>());
     let calls = fan_api.calls.lock().unwrap().clone();
     let starts: Vec<StartAt> = calls.iter().map(|(s, _)| s.clone()).collect();
     let after = |n: u64| StartAt::AfterSequence(format!("{:020}", n));
@@ -651,19 +617,20 @@ async fn fan_out_resubscribes_from_each_continuation_through_refusals_breaks_and
         );
     }
     assert!(calls[4].1 - calls[3].1 >= Duration::from_secs(15));
-    let saved = CheckpointStore::new(options.checkpoint_path(&c))
-        .load()
-        .unwrap()
-        .unwrap();
+    let saved = saved.unwrap();
     assert!(saved.shards["s0"].finished, "{saved:?}");
 }
 
 /// A session over one shard through `fan_api`, stopped once `calls` subscriptions were made
-/// (and a second more); what it wrote and how it ended.
+/// (and a second more); what it wrote, how it ended, and the checkpoints it left.
 async fn fan_out_session(
     fan_api: Arc<FakeFanOut>,
     calls: usize,
-) -> (Vec<u64>, Result<Summary, ConsumeError>) {
+) -> (
+    Vec<u64>,
+    Result<Summary, ConsumeError>,
+    Option<crate::checkpoint::Checkpoints>,
+) {
     let state = tempfile::tempdir().unwrap();
     let fake = Fake::default();
     fake.shard("s0", None, false, 0..10);
@@ -692,7 +659,10 @@ async fn fan_out_session(
         stop.cancel();
     };
     let (result, ()) = tokio::join!(session, stopper);
-    (super::output::tests_support::ns(&out), result)
+    let saved = CheckpointStore::new(options.checkpoint_path(&c))
+        .load()
+        .unwrap();
+    (super::output::tests_support::ns(&out), result, saved)
 }
 
 #[tokio::test(start_paused = true)]
@@ -711,7 +681,7 @@ async fn fan_out_registers_a_consumer_deregistered_meanwhile_again() {
             fan_out_event(10..10, None),
         ]),
     ]);
-    let (ns, result) = fan_out_session(fan_api.clone(), 3).await;
+    let (ns, result, _) = fan_out_session(fan_api.clone(), 3).await;
     result.unwrap();
     assert_eq!(ns, (0..10).collect::<Vec<u64>>());
     assert_eq!(
@@ -729,7 +699,7 @@ async fn fan_out_gives_up_when_the_consumer_stays_unknown() {
             "ResourceNotFoundException: shard".into(),
         ))
     }));
-    let (_, result) = fan_out_session(fan_api.clone(), 10).await;
+    let (_, result, _) = fan_out_session(fan_api.clone(), 10).await;
     let error = result.unwrap_err().to_string();
     assert!(error.contains("not found"), "{error}");
     assert_eq!(
