@@ -6,7 +6,7 @@
 // objects on stdout, exit 0 ok, 1 invalid input (or a file that cannot be read), 2 usage.
 
 import { readFileSync } from 'node:fs';
-import { diff, locate, normalizeCreate, normalizeUpdate, validateCreateJson, validateUpdateJson } from '../index.mjs';
+import { diff, locate, normalizeCreate, normalizeUpdate, validateCreateJson, validateUpdateJson } from '../index.node.mjs';
 
 const EXIT_OK = 0;
 const EXIT_INVALID = 1;

@@ -2,7 +2,8 @@
 // and `require` (CJS) by name, in this process and in child processes.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { installPackage, runNode, validConnector } from './helpers.mjs';
@@ -26,12 +27,14 @@ const API = [
 
 const pkg = installPackage();
 
-test('the tarball holds the entry points and declarations, not the raw wasm or sources', () => {
+test('the tarball holds the entry points, the module Node reads and the declarations, not the sources', () => {
   const files = [...pkg.files].sort();
-  for (const f of ['index.mjs', 'index.cjs', 'index.d.ts', 'index.d.cts', 'types.d.ts', 'package.json', 'README.md']) {
+  for (const f of ['index.mjs', 'index.cjs', 'index.node.mjs', 'index.node.cjs', 'kinesis_connector.wasm',
+    'index.d.ts', 'index.d.cts', 'types.d.ts', 'package.json', 'README.md']) {
     assert.ok(files.includes(f), `${f} missing from the tarball: ${files.join(', ')}`);
   }
-  assert.ok(!files.some((f) => f.endsWith('.wasm') || f.startsWith('src/') || f === 'build.mjs'), files.join(', '));
+  assert.deepEqual(files.filter((f) => f.endsWith('.wasm')), ['kinesis_connector.wasm']);
+  assert.ok(!files.some((f) => f.startsWith('src/') || f === 'build.mjs' || f.endsWith('_bg.js')), files.join(', '));
   const manifest = JSON.parse(readFileSync(join(pkg.dir, 'node_modules', 'kinesis-connector', 'package.json'), 'utf8'));
   assert.equal(manifest.name, 'kinesis-connector');
   assert.equal(manifest.type, 'module');
@@ -119,4 +122,53 @@ test('the input object is never modified', async () => {
   kc.diff(validConnector(), input);
   kc.applyUpdate(validConnector(), { shards: 2 });
   assert.equal(JSON.stringify(input), before);
+});
+
+test('Node resolves the entries that read the module from its file; the inlined ones answer the same', () => {
+  const script = `
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const esm = import.meta.resolve('kinesis-connector');
+const cjs = require.resolve('kinesis-connector');
+const node = await import('kinesis-connector');
+const inlined = await import(new URL('./index.mjs', esm).href);
+const inlinedCjs = require(new URL('./index.cjs', esm).pathname);
+const inputs = [${JSON.stringify(validConnector())}, { type: 'aws-kinesis', shards: 0, regoin: 'us-west-2' }, 'not an object'];
+const same = inputs.every((i) => {
+  const a = JSON.stringify([node.validateCreate(i), node.normalizeCreate(i), node.diff(inputs[0], i)]);
+  return a === JSON.stringify([inlined.validateCreate(i), inlined.normalizeCreate(i), inlined.diff(inputs[0], i)]) &&
+    a === JSON.stringify([inlinedCjs.validateCreate(i), inlinedCjs.normalizeCreate(i), inlinedCjs.diff(inputs[0], i)]);
+});
+console.log(JSON.stringify({ esm: esm.split('/').pop(), cjs: cjs.split('/').pop(), same }));
+`;
+  writeFileSync(join(pkg.dir, 'resolve-child.mjs'), script);
+  const out = JSON.parse(runNode(pkg.dir, 'resolve-child.mjs'));
+  assert.deepEqual(out, { esm: 'index.node.mjs', cjs: 'index.node.cjs', same: true });
+});
+
+test("Node's entry without its .wasm file beside it: every call answers input.internal, saying why", () => {
+  const installed = join(pkg.dir, 'node_modules', 'kinesis-connector');
+  const lonely = mkdtempSync(join(os.tmpdir(), 'kc-lonely-'));
+  try {
+    for (const f of ['index.node.mjs', 'index.node.cjs']) copyFileSync(join(installed, f), join(lonely, f));
+    writeFileSync(join(lonely, 'package.json'), '{"type": "module"}');
+    const script = `
+import { createRequire } from 'node:module';
+const esm = await import('./index.node.mjs');
+const cjs = createRequire(import.meta.url)('./index.node.cjs');
+const out = [esm, cjs].map((kc) => kc.validateCreate({ type: 'aws-kinesis' }));
+out.push(esm.validateCreateJson('{}'));
+console.log(JSON.stringify(out));
+`;
+    writeFileSync(join(lonely, 'child.mjs'), script);
+    const out = JSON.parse(runNode(lonely, 'child.mjs'));
+    for (const r of out) {
+      assert.equal(r.valid, false);
+      assert.equal(r.errors.length, 1);
+      assert.equal(r.errors[0].code, 'input.internal');
+      assert.match(r.errors[0].message, /cannot read kinesis_connector\.wasm beside the package entry \(ENOENT\)/);
+    }
+  } finally {
+    rmSync(lonely, { recursive: true, force: true });
+  }
 });
