@@ -29,6 +29,8 @@ mod diff;
 mod field;
 mod issues;
 mod json;
+#[cfg(any(target_arch = "wasm32", test))]
+mod members;
 mod model;
 mod normalize;
 mod ops;

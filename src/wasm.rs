@@ -55,12 +55,21 @@ static ANSWER: Answer = Answer {
     result: Cell::new(None),
 };
 
+/// What [`validate_members`] answers when the members do not describe an object exactly: the
+/// glue sends the text instead.
+const NOT_READ: u32 = 2;
+
 /// Runs a validation op on the argument texts; the answer is [`FULL`] or [`COMPACT`].
 fn validation(op: Op, text: &str, context: Option<&str>) -> u32 {
+    answer_validation(op, text, None, context)
+}
+
+/// [`validation`], of `input` (read from the members' table) when given, else of `text`.
+fn answer_validation(op: Op, text: &str, input: Option<Node>, context: Option<&str>) -> u32 {
     // A result the glue did not take lives in the arena, which reclaims it: never free it.
     std::mem::forget(ANSWER.result.take());
     let mut out = Vec::with_capacity(1024);
-    let answer = match validate(op, text, context, &mut out, true) {
+    let answer = match validate(op, text, input, context, &mut out, true) {
         Some(table) => {
             ANSWER.table.set(table.words.as_ptr() as u32);
             // The table stays where it is until the arena resets (the next call).
@@ -98,6 +107,30 @@ pub fn validate_create_json(text: &str, context: Option<String>) -> u32 {
 #[wasm_bindgen(js_name = validateUpdateJson)]
 pub fn validate_update_json(text: &str, context: Option<String>) -> u32 {
     validation(Op::ValidateUpdateJson, text, context.as_deref())
+}
+
+/// `validateCreate` / `validateUpdate` of an object the glue wrote as members (`members.rs`):
+/// `entries` entries in the members' table, their texts in `text`. [`NOT_READ`] when they do
+/// not describe an object exactly.
+#[wasm_bindgen(js_name = validateMembers)]
+pub fn validate_members(text: &str, entries: u32, update: bool, context: Option<String>) -> u32 {
+    let Some(input) = crate::members::read_table(text, entries as usize) else {
+        ARENA.reset_before_next_alloc();
+        return NOT_READ;
+    };
+    let op = if update {
+        Op::ValidateUpdate
+    } else {
+        Op::ValidateCreate
+    };
+    answer_validation(op, text, Some(input), context.as_deref())
+}
+
+/// Where the members' table of [`validate_members`] is in linear memory, and how many entries
+/// it holds, as `address | capacity` (the address is 4-aligned; the capacity is below 256).
+#[wasm_bindgen(js_name = membersTable)]
+pub fn members_table() -> u32 {
+    crate::members::TABLE.address() as u32 | crate::members::CAPACITY as u32
 }
 
 /// The JSON text of the last validation that answered [`FULL`] (`""` once taken).
@@ -214,9 +247,10 @@ fn context<'a>(text: Option<&'a str>, issues: &mut Issues) -> Option<Node<'a>> {
 
 /// A validation: its compact table when `compact` allows it and the result can be one
 /// (`compact.rs`), else `None` with the result written to `out` as JSON.
-fn validate(
+fn validate<'a>(
     op: Op,
-    text: &str,
+    text: &'a str,
+    input: Option<Node<'a>>,
     context: Option<&str>,
     out: &mut Vec<u8>,
     compact: bool,
@@ -224,9 +258,10 @@ fn validate(
     let mut issues = Issues::default();
     let context_node = self::context(context, &mut issues);
     let ctx: Ctx = read_context(context_node.as_ref(), &mut issues);
-    let input = match op {
-        Op::ValidateCreate | Op::ValidateUpdate => Some(js_value(Some(text), &mut issues)),
-        _ => crate::parse(text, &mut issues),
+    let input = match (input, op) {
+        (Some(node), _) => Some(node),
+        (None, Op::ValidateCreate | Op::ValidateUpdate) => Some(js_value(Some(text), &mut issues)),
+        (None, _) => crate::parse(text, &mut issues),
     };
     let root = input.as_ref();
     if matches!(op, Op::ValidateCreate | Op::ValidateCreateJson) {
@@ -270,7 +305,7 @@ fn dispatch(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>, out: &mut
         | Op::ValidateCreateJson
         | Op::ValidateUpdateJson => {
             // (The exports call `validation`; this keeps `run` whole for every op.)
-            validate(op, a.unwrap_or_default(), b, out, false);
+            validate(op, a.unwrap_or_default(), None, b, out, false);
         }
         Op::NormalizeCreate | Op::NormalizeUpdate => write_json(
             out,

@@ -215,6 +215,94 @@ function writeValue(value, key, depth, stack) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A flat object as members (src/members.rs): faster than its JSON text
+
+const M_STRING = 1;
+const M_NUMBER = 2;
+const M_TRUE = 3;
+const M_FALSE = 4;
+const M_OBJECT = 5;
+const M_NULL = 6;
+/** Keys below this index of the compact strings are names the table gives by number. */
+const M_NAMED = 12;
+const M_TEXT_KEY = 255;
+/** What validateMembers answers when the members do not describe an object exactly. */
+const NOT_READ = 2;
+
+const memberWords = new Uint32Array(3 * 255);
+let memberText = '';
+let memberEnd = 0;
+let memberLimit = 0;
+
+/**
+ * Writes the own members of `o` (a plain object) as entries of memberWords and texts of
+ * memberText: strings, finite numbers (as JSON.stringify writes them), booleans, null, and
+ * objects of such members at the top level. Skips `undefined` members (JSON.stringify does).
+ * False for anything else (an array, a nested object deeper down, NaN, a function, a getter
+ * that throws, too many members): the caller sends the JSON text instead. `index` gives the
+ * number of a key the module knows by name.
+ */
+function writeMembers(o, index, top) {
+  const proto = getProto(o);
+  if (proto !== objectProto && proto !== null) return false;
+  const keys = objectKeys(o);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const v = o[key];
+    if (v === undefined) continue;
+    if (memberEnd >= memberLimit) return false;
+    let k = index[key];
+    const at = memberEnd;
+    let keyLength = 0;
+    if (k === undefined) {
+      k = M_TEXT_KEY;
+      keyLength = key.length;
+      memberText += key;
+    }
+    memberEnd += 3;
+    let kind;
+    let length = 0;
+    switch (typeof v) {
+      case 'string':
+        kind = M_STRING;
+        length = v.length;
+        memberText += v;
+        break;
+      case 'number': {
+        if (v - v !== 0) return false;
+        const text = '' + v;
+        kind = M_NUMBER;
+        length = text.length;
+        memberText += text;
+        break;
+      }
+      case 'boolean':
+        kind = v ? M_TRUE : M_FALSE;
+        break;
+      case 'object':
+        if (v === null) {
+          kind = M_NULL;
+          break;
+        }
+        if (!top || isArray(v)) return false;
+        kind = M_OBJECT;
+        {
+          const first = memberEnd;
+          if (!writeMembers(v, index, false)) return false;
+          length = (memberEnd - first) / 3;
+        }
+        break;
+      default:
+        return false;
+    }
+    memberWords[at] = kind | (k << 8);
+    memberWords[at + 1] = keyLength;
+    memberWords[at + 2] = length;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Compact results (src/compact.rs)
 
 /** A validation export's answer when its result is a compact table (else 0: JSON text). */
@@ -315,10 +403,18 @@ function createKinesisConnector(bind) {
   let words = null; // a view of the instance's memory, renewed after it grows
   const cached = new Map();
 
+  let memberKeys = null; // key -> number, for the names the members' table gives by number
+  let membersAt = 0; // the members' table in the instance's memory (a word index)
+
   function connect() {
     wasm = bind();
     strings = wasm.compactStrings().split('\n');
     words = null;
+    memberKeys = Object.create(null);
+    for (let i = 0; i < M_NAMED; i++) memberKeys[strings[i]] = i;
+    const table = wasm.membersTable();
+    membersAt = (table & ~0xff) >>> 2;
+    memberLimit = 3 * (table & 0xff);
   }
 
   function call(name, a, b, c, failure) {
@@ -349,10 +445,22 @@ function createKinesisConnector(bind) {
    * slices of `text`, the issues from slices of one string of the module's; others as JSON text.
    */
   function validation(name, text, context) {
-    let result;
+    let answer;
     try {
       if (wasm === null) connect();
-      if (wasm[name](text, context) === COMPACT) {
+      answer = wasm[name](text, context);
+    } catch (error) {
+      wasm = null;
+      return validationFailure(internalIssue(name, error));
+    }
+    return validationAnswer(name, answer, text);
+  }
+
+  /** The result of a validation export that answered `answer` for `text`. */
+  function validationAnswer(name, answer, text) {
+    let result;
+    try {
+      if (answer === COMPACT) {
         if (words === null || words.length === 0) words = new Uint32Array(wasm.memory.buffer);
         const at = wasm.compactTable() >>> 2;
         const pieces = words[at + 2] + words[at + 3] > 0 ? wasm.takeResult() : '';
@@ -364,6 +472,40 @@ function createKinesisConnector(bind) {
       return validationFailure(internalIssue(name, error));
     }
     return parseResult(name, result, validationFailure);
+  }
+
+  /**
+   * validateCreate / validateUpdate of `input`: as members (src/members.rs) when it is a flat
+   * plain object whose texts are ASCII, else as JS-mode JSON text.
+   */
+  function objectValidation(name, update, input, context) {
+    if (typeof input === 'object' && input !== null) {
+      let answer = NOT_READ;
+      try {
+        if (wasm === null) connect();
+        memberText = '';
+        memberEnd = 0;
+        let written = false;
+        try {
+          // (isArray throws on a revoked proxy)
+          written = !isArray(input) && writeMembers(input, memberKeys, true);
+        } catch {
+          // a getter or proxy threw: the text path decides what to report
+        }
+        if (written) {
+          if (words === null || words.length === 0) words = new Uint32Array(wasm.memory.buffer);
+          words.set(memberWords.subarray(0, memberEnd), membersAt);
+          const text = memberText;
+          memberText = '';
+          answer = wasm.validateMembers(text, memberEnd / 3, update, context);
+          if (answer !== NOT_READ) return validationAnswer(name, answer, text);
+        }
+      } catch (error) {
+        wasm = null;
+        return validationFailure(internalIssue(name, error));
+      }
+    }
+    return validation(name, toText(input), context);
   }
 
   function constant(name) {
@@ -390,8 +532,8 @@ function createKinesisConnector(bind) {
   }
 
   const api = {
-    validateCreate: (input, context) => validation('validateCreate', arg(input), optionalContext(context)),
-    validateUpdate: (input, context) => validation('validateUpdate', arg(input), optionalContext(context)),
+    validateCreate: (input, context) => objectValidation('validateCreate', false, input, optionalContext(context)),
+    validateUpdate: (input, context) => objectValidation('validateUpdate', true, input, optionalContext(context)),
     validateCreateJson: (text, context) => jsonText('validateCreateJson', text, context),
     validateUpdateJson: (text, context) => jsonText('validateUpdateJson', text, context),
     normalizeCreate: (input) => call('normalizeCreate', arg(input), undefined, undefined, normalizeFailure),
