@@ -975,7 +975,12 @@ fn report_duplicates(members: &[Member], parent: &str, issues: &mut Issues) {
     };
     if members.len() <= 32 {
         for (i, m) in members.iter().enumerate() {
-            if members[..i].iter().any(|earlier| earlier.key == m.key) {
+            // Length and first byte first: most keys differ in one of them, so few reach memcmp.
+            let key = m.key.as_bytes();
+            if members[..i].iter().any(|earlier| {
+                let e = earlier.key.as_bytes();
+                e.len() == key.len() && e.first() == key.first() && e == key
+            }) {
                 report(m);
             }
         }

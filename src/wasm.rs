@@ -269,14 +269,26 @@ fn validate<'a>(
             Some(node) => crate::create(node, &ctx, &mut issues),
             None => crate::finish::<crate::Connector>(issues, None),
         };
-        answer(text, root, &result, out, compact)
+        let table = answer(text, root, &result, out, compact);
+        forget_all(input, context_node, result);
+        table
     } else {
         let result = match root {
             Some(node) => crate::update(node, &ctx, &mut issues),
             None => crate::finish::<crate::UpdatePayload>(issues, None),
         };
-        answer(text, root, &result, out, compact)
+        let table = answer(text, root, &result, out, compact);
+        forget_all(input, context_node, result);
+        table
     }
+}
+
+/// Leaves what a validation built to the arena, which reclaims it all at the next call:
+/// dropping the trees would only walk them to free each string (~3% of a valid call).
+fn forget_all<A, B, C>(input: A, context: B, result: C) {
+    std::mem::forget(input);
+    std::mem::forget(context);
+    std::mem::forget(result);
 }
 
 fn answer<T: WriteJson + compact::Value>(
