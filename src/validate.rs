@@ -833,12 +833,30 @@ pub(crate) fn integer_value(text: &str) -> Integer {
     Integer::Safe(if negative { -value } else { value })
 }
 
+/// `kind` with its article ("an object", "a string", "null"), as messages name a type.
 fn article(kind: &str) -> String {
+    let mut out = String::with_capacity(kind.len() + 3);
+    push_article(&mut out, kind);
+    out
+}
+
+fn push_article(out: &mut String, kind: &str) {
     match kind {
-        "array" | "object" | "integer" | "undefined" => format!("an {kind}"),
-        "null" | "NaN" | "Infinity" | "-Infinity" => kind.to_string(),
-        _ => format!("a {kind}"),
+        "array" | "object" | "integer" | "undefined" => out.push_str("an "),
+        "null" | "NaN" | "Infinity" | "-Infinity" => {}
+        _ => out.push_str("a "),
     }
+    out.push_str(kind);
+}
+
+/// The pieces written one after another into a string sized once (the messages the invalid
+/// payloads meet most, without `format!`'s machinery).
+fn concat(pieces: &[&str]) -> String {
+    let mut out = String::with_capacity(pieces.iter().map(|p| p.len()).sum::<usize>() + 8);
+    for piece in pieces {
+        out.push_str(piece);
+    }
+    out
 }
 
 fn type_error(issues: &mut Issues, node: &Node, path: &str, name: &str, expected: &'static str) {
@@ -847,14 +865,17 @@ fn type_error(issues: &mut Issues, node: &Node, path: &str, name: &str, expected
         return;
     }
     let actual = node.value.kind();
+    let mut message = String::with_capacity(name.len() + expected.len() + actual.len() + 24);
+    message.push_str(name);
+    message.push_str(" must be ");
+    push_article(&mut message, expected);
+    message.push_str(", not ");
+    push_article(&mut message, actual);
+    message.push('.');
     issues.report(
         IssueCode::FieldType,
         path,
-        format!(
-            "{name} must be {}, not {}.",
-            article(expected),
-            article(actual)
-        ),
+        message,
         Params {
             expected: Some(expected.into()),
             actual: Some(actual.into()),
@@ -882,12 +903,12 @@ fn missing(issues: &mut Issues, parent: &str, name: &str) {
     let label = if parent.is_empty() {
         name.to_string()
     } else {
-        format!("{}.{name}", &parent[1..])
+        concat(&[&parent[1..], ".", name])
     };
     issues.report(
         IssueCode::FieldRequired,
-        format!("{parent}/{name}"),
-        format!("{label} is required."),
+        concat(&[parent, "/", name]),
+        concat(&[&label, " is required."]),
         Params {
             field: Some(label.clone()),
             ..Params::default()
@@ -907,21 +928,30 @@ fn unknown_field(
     path.push('/');
     crate::json::escape_token(key, &mut path);
     let suggestion = suggest_field(key, known.iter().copied().chain(alias));
-    let hint = match &suggestion {
-        Some(s) => format!("; did you mean \"{s}\"?"),
-        None => ".".into(),
+    let field = clip(key);
+    let (place, of) = match parent {
+        "" => ("a connector field", ""),
+        _ => ("a field of ", &parent[1..]),
     };
-    let place = if parent.is_empty() {
-        "a connector field".to_string()
-    } else {
-        format!("a field of {}", &parent[1..])
+    let message = match &suggestion {
+        Some(s) => concat(&[
+            "\"",
+            &field,
+            "\" is not ",
+            place,
+            of,
+            "; did you mean \"",
+            s,
+            "\"?",
+        ]),
+        None => concat(&["\"", &field, "\" is not ", place, of, "."]),
     };
     issues.report(
         IssueCode::FieldUnknown,
         path,
-        format!("\"{}\" is not {place}{hint}", clip(key)),
+        message,
         Params {
-            field: Some(clip(key)),
+            field: Some(field),
             suggestion,
             ..Params::default()
         },
