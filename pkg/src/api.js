@@ -229,7 +229,8 @@ const M_TEXT_KEY = 255;
 /** What validateMembers answers when the members do not describe an object exactly. */
 const NOT_READ = 2;
 
-const memberWords = new Uint32Array(3 * 255);
+/** Where writeMembers writes: a view of the instance's members' table (set per call). */
+let memberWords = null;
 let memberText = '';
 let memberEnd = 0;
 let memberLimit = 0;
@@ -490,6 +491,7 @@ function createKinesisConnector(bind) {
 
   let memberKeys = null; // key -> number, for the names the members' table gives by number
   let membersAt = 0; // the members' table in the instance's memory (a word index)
+  let membersView = null; // a view of it, renewed after memory grows
 
   function connect() {
     wasm = bind();
@@ -501,6 +503,7 @@ function createKinesisConnector(bind) {
     const table = wasm.membersTable();
     membersAt = (table & ~0xff) >>> 2;
     memberLimit = 3 * (table & 0xff);
+    membersView = null;
   }
 
   function call(name, a, b, c, failure) {
@@ -571,6 +574,12 @@ function createKinesisConnector(bind) {
         if (wasm === null) connect();
         memberText = '';
         memberEnd = 0;
+        // Written in place: the table is a static of the module, which no allocation moves,
+        // and the view is renewed when memory grew (which detaches it).
+        if (membersView === null || membersView.length === 0) {
+          membersView = new Uint32Array(wasm.memory.buffer, 4 * membersAt, memberLimit);
+        }
+        memberWords = membersView;
         let written = false;
         try {
           // (isArray throws on a revoked proxy)
@@ -579,8 +588,6 @@ function createKinesisConnector(bind) {
           // a getter or proxy threw: the text path decides what to report
         }
         if (written) {
-          if (words === null || words.length === 0) words = new Uint32Array(wasm.memory.buffer);
-          words.set(memberWords.subarray(0, memberEnd), membersAt);
           const text = memberText;
           memberText = '';
           answer = wasm.validateMembers(text, memberEnd / 3, update, context);
