@@ -53,7 +53,7 @@ mkdir -p "$bindgen"
 wasm-bindgen --target web --no-typescript --out-dir "$bindgen" --out-name kinesis_connector "$built"
 cp "$bindgen/kinesis_connector.js" pkg/kinesis_connector_bg.js
 if [ -x node_modules/.bin/wasm-opt ]; then
-  node_modules/.bin/wasm-opt "${WASM_OPT_PASS:--O3}" --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+  node_modules/.bin/wasm-opt --no-inline='*issues::cold*' --no-inline='*issues::apart*' "${WASM_OPT_PASS:--O3}" --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
     --enable-nontrapping-float-to-int --strip-debug --strip-producers --strip-target-features \
     "$bindgen/kinesis_connector_bg.wasm" -o "$out"
 else

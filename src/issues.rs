@@ -247,6 +247,32 @@ impl Issue {
     }
 }
 
+/// Runs `f` out of line. The checks wrap the code that builds an issue (its message and
+/// params) in it, so their common path, a valid value, stays small: V8 compiles a wasm
+/// function whole the first time it is called, and that compiling is most of a fresh
+/// process's first validation (ARCHITECTURE.md, "Package performance").
+#[cold]
+#[inline(never)]
+pub(crate) fn cold<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// Runs `f` out of line, like [`cold`] but not marked unlikely: for the separate paths of a
+/// function (create or update) so that a call compiles only the one it takes. `wasm-opt`
+/// is told not to inline [`cold`] and `apart` (`scripts/build-wasm.sh`).
+#[inline(never)]
+pub(crate) fn apart<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// `issues.report(...)` out of line ([`cold`]).
+macro_rules! report {
+    ($issues:expr, $($arg:expr),+ $(,)?) => {
+        $crate::issues::cold(|| $issues.report($($arg),+))
+    };
+}
+pub(crate) use report;
+
 impl Issues {
     /// Record an issue; its code decides whether it is an error or a warning.
     // Out of line: inlined at each of the ~60 call sites it measured 0.8 KB gzipped of wasm.

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use crate::field::{CredentialField, Field, METHOD_ALIAS};
-use crate::issues::{clip, IssueCode, Issues, Params};
+use crate::issues::{apart, clip, report, IssueCode, Issues, Params};
 use crate::json::{Foreign, Json, Member, Node};
 use crate::model::{Connector, ConnectorType, Credentials, Secret, UpdatePayload, CONNECTOR_TYPE};
 use crate::regions::{closest, squash, squash_into, squashed_eq, suggest_region, Region};
@@ -123,7 +123,8 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
             return None;
         }
         other => {
-            issues.report(
+            report!(
+                issues,
                 IssueCode::InputType,
                 "",
                 format!(
@@ -140,7 +141,8 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
         }
     };
     if mode == Mode::Patch && members.is_empty() {
-        issues.report(
+        report!(
+            issues,
             IssueCode::UpdateEmpty,
             "",
             "The update has no fields; send at least one field to change.".into(),
@@ -213,7 +215,7 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
         if fields.method.is_present() {
             let same = matches!((&alias_node.value, fields.method.valid()), (Json::String(a), Some(b)) if a == b);
             if !same {
-                issues.report(
+                report!(issues,
                     IssueCode::MethodConflict,
                     path,
                     format!("Both {} and its alias {METHOD_ALIAS} are given, with different values; give one.", Field::DataProcessingMethodId),
@@ -293,7 +295,8 @@ fn null_or_value(
             } else {
                 ""
             };
-            issues.report(
+            report!(
+                issues,
                 IssueCode::FieldNull,
                 path,
                 format!("{name} must not be null{hint}."),
@@ -315,7 +318,7 @@ pub(crate) fn quota_warning(fields: &Fields, issues: &mut Issues) {
     };
     let quota = region.default_shard_quota();
     if shards > quota && !issues.contains("/shards", IssueCode::ShardsQuota) {
-        issues.report(
+        report!(issues,
             IssueCode::ShardsQuota,
             "/shards",
             format!(
@@ -334,15 +337,15 @@ fn read_type(node: &Node, path: &str, issues: &mut Issues) -> Slot<ConnectorType
     if s == CONNECTOR_TYPE {
         return Slot::Valid(ConnectorType::AwsKinesis);
     }
-    let suggestion = crate::regions::has_part(squash(s).as_bytes(), b"kinesis")
-        .then(|| CONNECTOR_TYPE.to_string());
-    issues.report(
+    report!(
+        issues,
         IssueCode::TypeInvalid,
         path,
         format!("type must be \"{CONNECTOR_TYPE}\", not \"{}\".", clip(s)),
         Params {
             expected: Some(CONNECTOR_TYPE.into()),
-            suggestion,
+            suggestion: crate::regions::has_part(squash(s).as_bytes(), b"kinesis")
+                .then(|| CONNECTOR_TYPE.to_string()),
             ..Params::default()
         },
     );
@@ -369,7 +372,8 @@ fn check_id(s: &str, path: &str, issues: &mut Issues) -> bool {
     let length = char_count(s);
     if length > max {
         ok = false;
-        issues.report(
+        report!(
+            issues,
             IssueCode::IdLength,
             path,
             format!("{field} must be at most {max} characters long (it has {length})."),
@@ -382,7 +386,8 @@ fn check_id(s: &str, path: &str, issues: &mut Issues) -> bool {
     }
     if !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
         ok = false;
-        issues.report(
+        report!(
+            issues,
             IssueCode::IdStart,
             path,
             format!("{field} must start with a letter."),
@@ -393,19 +398,24 @@ fn check_id(s: &str, path: &str, issues: &mut Issues) -> bool {
     if !s.chars().all(allowed) {
         ok = false;
         let what = "letters, digits, '.', '-' and '_'";
-        let detail = if s.chars().any(char::is_whitespace) {
-            " (no whitespace)"
-        } else {
-            ""
-        };
-        issues.report(
+        report!(
+            issues,
             IssueCode::IdCharacters,
             path,
-            format!("{field} may contain only {what}{detail}."),
+            format!("{field} may contain only {what}{}.", whitespace_note(s)),
             Params::default(),
         );
     }
     ok
+}
+
+/// `" (no whitespace)"` when `s` has any, for the characters messages.
+fn whitespace_note(s: &str) -> &'static str {
+    if s.chars().any(char::is_whitespace) {
+        " (no whitespace)"
+    } else {
+        ""
+    }
 }
 
 fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<CredentialFields> {
@@ -436,7 +446,7 @@ fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<Creden
             // An update replaces the credentials whole: the missing member is reported at its
             // own pointer, so a form marks the input that needs filling.
             None if mode == Mode::Patch => {
-                issues.report(
+                report!(issues,
                     IssueCode::CredentialsIncomplete,
                     path,
                     format!("An update that changes credentials must carry {label} too (saved secrets are never returned, so a partial object is ambiguous)."),
@@ -455,7 +465,8 @@ fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<Creden
                 Slot::Absent
             }
             Some(n) if n.value == Json::Null => {
-                issues.report(
+                report!(
+                    issues,
                     IssueCode::FieldNull,
                     path,
                     format!("{label} must not be null."),
@@ -493,7 +504,8 @@ fn read_user(s: &str, path: &str, issues: &mut Issues) -> Slot<String> {
     let length = char_count(s);
     let word = s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !(16..=128).contains(&length) || !word {
-        issues.report(
+        report!(
+            issues,
             IssueCode::CredentialsUserFormat,
             path,
             "credentials.user must be an AWS access key id: 16 to 128 letters, digits or '_'."
@@ -512,7 +524,7 @@ fn read_user(s: &str, path: &str, issues: &mut Issues) -> Slot<String> {
         && s.chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     if !usual {
-        issues.report(
+        report!(issues,
             IssueCode::CredentialsUserShape,
             path,
             "credentials.user does not look like an AWS access key id (usually 20 characters starting with AKIA or ASIA).".into(),
@@ -529,7 +541,7 @@ fn password_shape(s: &str, path: &str, issues: &mut Issues) {
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '='));
     if !usual {
-        issues.report(
+        report!(issues,
             IssueCode::CredentialsPasswordShape,
             path,
             "credentials.password does not look like an AWS secret access key (usually 40 characters of letters, digits, '/', '+' and '=').".into(),
@@ -545,20 +557,22 @@ fn read_region(node: &Node, path: &str, issues: &mut Issues) -> Slot<Region> {
     if let Some(region) = Region::from_code(s) {
         return Slot::Valid(region);
     }
-    let suggestion = suggest_region(s);
-    let hint = match suggestion {
-        Some(r) => format!("; did you mean \"{}\" ({})?", r.code(), r.name()),
-        None => "; see regions() for the 20 valid codes.".into(),
-    };
-    issues.report(
-        IssueCode::RegionUnknown,
-        path,
-        format!("\"{}\" is not a supported region{hint}", clip(s)),
-        Params {
-            suggestion: suggestion.map(|r| r.code().to_string()),
-            ..Params::default()
-        },
-    );
+    crate::issues::cold(|| {
+        let suggestion = suggest_region(s);
+        let hint = match suggestion {
+            Some(r) => format!("; did you mean \"{}\" ({})?", r.code(), r.name()),
+            None => "; see regions() for the 20 valid codes.".into(),
+        };
+        issues.report(
+            IssueCode::RegionUnknown,
+            path,
+            format!("\"{}\" is not a supported region{hint}", clip(s)),
+            Params {
+                suggestion: suggestion.map(|r| r.code().to_string()),
+                ..Params::default()
+            },
+        );
+    });
     Slot::Invalid
 }
 
@@ -570,7 +584,8 @@ fn read_stream(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
     let length = char_count(s);
     if length > 128 {
         ok = false;
-        issues.report(
+        report!(
+            issues,
             IssueCode::StreamLength,
             path,
             format!("stream must be at most 128 characters long (it has {length})."),
@@ -586,15 +601,14 @@ fn read_stream(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
     {
         ok = false;
-        let detail = if s.chars().any(char::is_whitespace) {
-            " (no whitespace)"
-        } else {
-            ""
-        };
-        issues.report(
+        report!(
+            issues,
             IssueCode::StreamCharacters,
             path,
-            format!("stream may contain only letters, digits, '_', '.' and '-'{detail}."),
+            format!(
+                "stream may contain only letters, digits, '_', '.' and '-'{}.",
+                whitespace_note(s)
+            ),
             Params::default(),
         );
     }
@@ -610,7 +624,8 @@ fn read_shards(node: &Node, path: &str, issues: &mut Issues) -> Slot<u32> {
         return Slot::Invalid;
     };
     if !(1..=MAX_SHARDS).contains(&n) {
-        issues.report(
+        report!(
+            issues,
             IssueCode::ShardsRange,
             path,
             format!("shards must be between 1 and {MAX_SHARDS} (it is {n})."),
@@ -636,7 +651,8 @@ fn read_rate(node: &Node, field: Field, limit: u64, unit: &str, issues: &mut Iss
         (IssueCode::MaxBytesRange, IssueCode::MaxBytesAboveLimit)
     };
     if n < 1 {
-        issues.report(
+        report!(
+            issues,
             range,
             path,
             format!("{name} must be at least 1 (it is {n})."),
@@ -649,7 +665,7 @@ fn read_rate(node: &Node, field: Field, limit: u64, unit: &str, issues: &mut Iss
     }
     let n = n.unsigned_abs();
     if n > limit {
-        issues.report(
+        report!(issues,
             above,
             path,
             format!("{name} is above Kinesis's write limit of {limit} {unit} per second per shard; writes past it are throttled."),
@@ -675,7 +691,7 @@ fn read_method(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
         return Slot::Invalid;
     };
     if !is_method_id(s) {
-        issues.report(
+        report!(issues,
             IssueCode::MethodFormat,
             path,
             "dataProcessingMethodId must be a method id (_mtd_ and digits) or a method name (a letter, then letters, digits, '_' or '-'; no '.'; at most 64).".into(),
@@ -704,7 +720,8 @@ fn expect_string<'n>(
 ) -> Option<&'n str> {
     match &node.value {
         Json::String(s) if is_blank(s) => {
-            issues.report(
+            report!(
+                issues,
                 IssueCode::FieldEmpty,
                 path,
                 format!("{name} must not be empty."),
@@ -728,7 +745,8 @@ fn expect_integer(node: &Node, path: &str, name: &str, issues: &mut Issues) -> O
     let text = match &node.value {
         Json::Number(text) => text,
         Json::String(s) if is_blank(s) => {
-            issues.report(
+            report!(
+                issues,
                 IssueCode::FieldEmpty,
                 path,
                 format!("{name} must not be empty."),
@@ -747,7 +765,8 @@ fn expect_integer(node: &Node, path: &str, name: &str, issues: &mut Issues) -> O
     match integer_value(text) {
         Integer::Safe(n) => Some(n),
         Integer::Unsafe => {
-            issues.report(
+            report!(
+                issues,
                 IssueCode::FieldUnsafeInteger,
                 path,
                 format!("{name} is beyond ±2^53, where JSON numbers lose precision."),
@@ -859,6 +878,8 @@ fn concat(pieces: &[&str]) -> String {
     out
 }
 
+#[cold]
+#[inline(never)]
 fn type_error(issues: &mut Issues, node: &Node, path: &str, name: &str, expected: &'static str) {
     if node.value == Json::Foreign(Foreign::Depth) {
         too_deep(issues, path);
@@ -872,7 +893,8 @@ fn type_error(issues: &mut Issues, node: &Node, path: &str, name: &str, expected
     message.push_str(", not ");
     push_article(&mut message, actual);
     message.push('.');
-    issues.report(
+    report!(
+        issues,
         IssueCode::FieldType,
         path,
         message,
@@ -884,8 +906,11 @@ fn type_error(issues: &mut Issues, node: &Node, path: &str, name: &str, expected
     );
 }
 
+#[cold]
+#[inline(never)]
 pub(crate) fn too_deep(issues: &mut Issues, path: &str) {
-    issues.report(
+    report!(
+        issues,
         IssueCode::InputTooDeep,
         path,
         format!(
@@ -899,13 +924,16 @@ pub(crate) fn too_deep(issues: &mut Issues, path: &str) {
     );
 }
 
+#[cold]
+#[inline(never)]
 fn missing(issues: &mut Issues, parent: &str, name: &str) {
     let label = if parent.is_empty() {
         name.to_string()
     } else {
         concat(&[&parent[1..], ".", name])
     };
-    issues.report(
+    report!(
+        issues,
         IssueCode::FieldRequired,
         concat(&[parent, "/", name]),
         concat(&[&label, " is required."]),
@@ -916,6 +944,8 @@ fn missing(issues: &mut Issues, parent: &str, name: &str) {
     );
 }
 
+#[cold]
+#[inline(never)]
 fn unknown_field(
     issues: &mut Issues,
     parent: &str,
@@ -946,7 +976,8 @@ fn unknown_field(
         ]),
         None => concat(&["\"", &field, "\" is not ", place, of, "."]),
     };
-    issues.report(
+    report!(
+        issues,
         IssueCode::FieldUnknown,
         path,
         message,
@@ -990,7 +1021,8 @@ fn report_duplicates(members: &[Member], parent: &str, issues: &mut Issues) {
         let mut path = parent.to_string();
         path.push('/');
         crate::json::escape_token(&m.key, &mut path);
-        issues.report(
+        report!(
+            issues,
             IssueCode::InputDuplicateKey,
             path,
             format!(
@@ -1070,8 +1102,14 @@ pub(crate) struct Ctx<'n, 'a> {
 
 /// Read the context argument (JS mode). A malformed context is reported, not ignored.
 pub(crate) fn read_context<'n, 'a>(node: Option<&'n Node<'a>>, issues: &mut Issues) -> Ctx<'n, 'a> {
+    match node {
+        None => Ctx::default(),
+        Some(node) => apart(|| read_context_node(node, issues)),
+    }
+}
+
+fn read_context_node<'n, 'a>(node: &'n Node<'a>, issues: &mut Issues) -> Ctx<'n, 'a> {
     let mut ctx = Ctx::default();
-    let Some(node) = node else { return ctx };
     let members = match &node.value {
         Json::Null | Json::Foreign(Foreign::Undefined) => return ctx,
         Json::Object(members) => members,
@@ -1131,7 +1169,8 @@ fn strings<'n>(node: &'n Node) -> Option<Vec<Cow<'n, str>>> {
 }
 
 pub(crate) fn context_invalid(issues: &mut Issues, field: &str, message: &str) {
-    issues.report(
+    report!(
+        issues,
         IssueCode::ContextInvalid,
         "",
         message.to_string(),
@@ -1144,10 +1183,18 @@ pub(crate) fn context_invalid(issues: &mut Issues, field: &str, message: &str) {
 
 /// The checks that need the app: unique id, at most 10 connectors, a known method.
 pub(crate) fn check_context(fields: &Fields, ctx: &Ctx, creating: bool, issues: &mut Issues) {
+    // Most calls have no context: answer before the checks, which then stay uncompiled in V8.
+    if ctx.existing_ids.is_empty() && ctx.methods.is_none() {
+        return;
+    }
+    apart(|| check_against(fields, ctx, creating, issues));
+}
+
+fn check_against(fields: &Fields, ctx: &Ctx, creating: bool, issues: &mut Issues) {
     if creating {
         if let Some(id) = fields.id.valid() {
             if ctx.existing_ids.iter().any(|e| e.eq_ignore_ascii_case(id)) {
-                issues.report(
+                report!(issues,
                     IssueCode::IdDuplicate,
                     "/id",
                     format!("The app already has a connector with the id \"{id}\" (ids are case-insensitive)."),
@@ -1162,7 +1209,7 @@ pub(crate) fn check_context(fields: &Fields, ctx: &Ctx, creating: bool, issues: 
             .filter(|e| seen.insert(e, true))
             .count();
         if distinct >= MAX_CONNECTORS {
-            issues.report(
+            report!(issues,
                 IssueCode::AppConnectorLimit,
                 "",
                 format!(
@@ -1183,7 +1230,8 @@ pub(crate) fn check_context(fields: &Fields, ctx: &Ctx, creating: bool, issues: 
                 Some(s) => format!("; did you mean \"{s}\"?"),
                 None => ".".into(),
             };
-            issues.report(
+            report!(
+                issues,
                 IssueCode::MethodUnknown,
                 format!("/{}", fields.method_key),
                 format!("The app has no method \"{}\"{hint}", clip(method)),
@@ -1220,7 +1268,8 @@ pub(crate) fn reshard_warnings(from: u32, to: u32, issues: &mut Issues) {
         .chain(plan.iter().copied())
         .map(|n| n.to_string())
         .collect();
-    issues.report(
+    report!(
+        issues,
         IssueCode::ShardsReshard,
         "/shards",
         format!(
@@ -1237,7 +1286,7 @@ pub(crate) fn reshard_warnings(from: u32, to: u32, issues: &mut Issues) {
         },
     );
     if steps > RESHARD_DAILY_CALLS {
-        issues.report(
+        report!(issues,
             IssueCode::ShardsReshardDailyLimit,
             "/shards",
             format!("The change needs {steps} UpdateShardCount calls; Kinesis allows {RESHARD_DAILY_CALLS} per rolling 24 hours, so it takes more than a day."),

@@ -18,7 +18,7 @@ use crate::arena::ARENA;
 use crate::compact;
 use crate::write::WriteJson;
 
-use crate::issues::{IssueCode, Issues};
+use crate::issues::{apart, IssueCode, Issues};
 use crate::json::{self, Node, SyntaxErrorKind};
 use crate::ops::Op;
 use crate::validate::{read_context, Ctx};
@@ -264,23 +264,30 @@ fn validate<'a>(
         (None, _) => crate::parse(text, &mut issues),
     };
     let root = input.as_ref();
-    if matches!(op, Op::ValidateCreate | Op::ValidateCreateJson) {
-        let result = match root {
-            Some(node) => crate::create(node, &ctx, &mut issues),
-            None => crate::finish::<crate::Connector>(issues, None),
-        };
-        let table = answer(text, root, &result, out, compact);
-        forget_all(input, context_node, result);
-        table
+    // Create and update apart: a call compiles only its own path (`issues::apart`).
+    let table = if matches!(op, Op::ValidateCreate | Op::ValidateCreateJson) {
+        apart(|| {
+            let result = match root {
+                Some(node) => crate::create(node, &ctx, &mut issues),
+                None => crate::finish::<crate::Connector>(issues, None),
+            };
+            let table = answer(text, root, &result, out, compact);
+            std::mem::forget(result);
+            table
+        })
     } else {
-        let result = match root {
-            Some(node) => crate::update(node, &ctx, &mut issues),
-            None => crate::finish::<crate::UpdatePayload>(issues, None),
-        };
-        let table = answer(text, root, &result, out, compact);
-        forget_all(input, context_node, result);
-        table
-    }
+        apart(|| {
+            let result = match root {
+                Some(node) => crate::update(node, &ctx, &mut issues),
+                None => crate::finish::<crate::UpdatePayload>(issues, None),
+            };
+            let table = answer(text, root, &result, out, compact);
+            std::mem::forget(result);
+            table
+        })
+    };
+    forget_all(input, context_node, ());
+    table
 }
 
 /// Leaves what a validation built to the arena, which reclaims it all at the next call:
