@@ -10,11 +10,18 @@ use crate::regions::Region;
 const SAFE: &str = "9007199254740992";
 
 fn regions_one_of() -> String {
-    let items: Vec<String> = Region::ALL
-        .iter()
-        .map(|r| format!(r#"{{"const":"{}","title":"{}"}}"#, r.code(), r.name()))
-        .collect();
-    items.join(",")
+    let mut items = String::new();
+    for r in Region::ALL {
+        if !items.is_empty() {
+            items.push(',');
+        }
+        items.push_str(&format!(
+            r#"{{"const":"{}","title":"{}"}}"#,
+            r.code(),
+            r.name()
+        ));
+    }
+    items
 }
 
 fn properties(update: bool) -> String {

@@ -1264,10 +1264,11 @@ pub fn reshard_plan(from: u32, to: u32) -> Vec<u32> {
 pub(crate) fn reshard_warnings(from: u32, to: u32, issues: &mut Issues) {
     let plan = reshard_plan(from, to);
     let steps = plan.len();
-    let route: Vec<String> = std::iter::once(from)
-        .chain(plan.iter().copied())
-        .map(|n| n.to_string())
-        .collect();
+    let mut route = from.to_string();
+    for n in &plan {
+        route.push_str(" → ");
+        route.push_str(&n.to_string());
+    }
     report!(
         issues,
         IssueCode::ShardsReshard,
@@ -1275,7 +1276,7 @@ pub(crate) fn reshard_warnings(from: u32, to: u32, issues: &mut Issues) {
         format!(
             "Changing shards from {from} to {to} takes {steps} UpdateShardCount call{} ({}).",
             if steps == 1 { "" } else { "s" },
-            route.join(" → ")
+            route
         ),
         Params {
             from: Some(from),
