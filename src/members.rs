@@ -139,10 +139,26 @@ impl<'a> Reader<'_, 'a> {
     /// checks rely on, is checked by the parser, so here too.
     fn number(&mut self, len: u32) -> Option<&'a str> {
         let (s, _) = self.take(len)?;
-        crate::json::parse(s)
-            .ok()
-            .filter(|node| matches!(node.value, Json::Number(_)))
-            .map(|_| s)
+        // An integer (what the fields hold) is checked here; anything else by the parser,
+        // which then needs no compiling for an ordinary first call (V8 compiles lazily).
+        if is_integer_text(s) {
+            return Some(s);
+        }
+        crate::issues::apart(|| {
+            crate::json::parse(s)
+                .ok()
+                .filter(|node| matches!(node.value, Json::Number(_)))
+                .map(|_| s)
+        })
+    }
+}
+
+/// `-?(0|[1-9][0-9]*)`: a JSON integer.
+fn is_integer_text(s: &str) -> bool {
+    match s.strip_prefix('-').unwrap_or(s).as_bytes() {
+        [b'0'] => true,
+        [b'1'..=b'9', rest @ ..] => rest.iter().all(u8::is_ascii_digit),
+        _ => false,
     }
 }
 
@@ -177,6 +193,41 @@ mod tests {
         }
         let n = words.len() / 3;
         (text, words, n)
+    }
+
+    #[test]
+    fn integers_are_what_the_parser_reads_as_integers() {
+        for s in [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "10",
+            "1234567890123456789012",
+            "01",
+            "-01",
+            "00",
+            "",
+            "-",
+            "--1",
+            "+1",
+            "1.5",
+            "1e3",
+            "1E+3",
+            "-0.0",
+            "1 ",
+            " 1",
+            "1a",
+            "0x1",
+            "١",
+        ] {
+            let parsed = crate::json::parse(s)
+                .is_ok_and(|n| matches!(&n.value, Json::Number(t) if !t.contains(['.', 'e', 'E'])));
+            // The fast path takes only what the parser takes; the rest goes to the parser.
+            assert!(!is_integer_text(s) || parsed, "{s:?}");
+            let plain = !s.is_empty() && !s.contains([' ', '.', 'e', 'E']);
+            assert_eq!(is_integer_text(s), parsed && plain, "{s:?}");
+        }
     }
 
     #[test]

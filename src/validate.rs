@@ -809,6 +809,11 @@ pub(crate) fn integer_value(text: &str) -> Integer {
             .fold(0_i64, |n, d| n * 10 + i64::from(d - b'0'));
         return Integer::Safe(if negative { -value } else { value });
     }
+    apart(|| exact_integer_value(negative, unsigned))
+}
+
+/// [`integer_value`] of any other number text: exactly, from its digits and exponent.
+fn exact_integer_value(negative: bool, unsigned: &str) -> Integer {
     let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
         Some(i) => {
             let e = &unsigned[i + 1..];
