@@ -384,7 +384,7 @@ fn check_id(s: &str, path: &str, issues: &mut Issues) -> bool {
             },
         );
     }
-    if !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
+    if !s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
         ok = false;
         report!(
             issues,
@@ -394,8 +394,9 @@ fn check_id(s: &str, path: &str, issues: &mut Issues) -> bool {
             Params::default(),
         );
     }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
-    if !s.chars().all(allowed) {
+    // Bytes, not chars: each test passes ASCII only, which a non-ASCII char's bytes never are.
+    let allowed = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+    if !s.bytes().all(|c| allowed(&c)) {
         ok = false;
         let what = "letters, digits, '.', '-' and '_'";
         report!(
@@ -502,7 +503,7 @@ fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<Creden
 /// The access key id. Its value is never echoed.
 fn read_user(s: &str, path: &str, issues: &mut Issues) -> Slot<String> {
     let length = char_count(s);
-    let word = s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let word = s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
     if !(16..=128).contains(&length) || !word {
         report!(
             issues,
@@ -521,7 +522,7 @@ fn read_user(s: &str, path: &str, issues: &mut Issues) -> Slot<String> {
     }
     let usual = length == 20
         && (s.starts_with("AKIA") || s.starts_with("ASIA"))
-        && s.chars()
+        && s.bytes()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     if !usual {
         report!(issues,
@@ -538,8 +539,8 @@ fn read_user(s: &str, path: &str, issues: &mut Issues) -> Slot<String> {
 fn password_shape(s: &str, path: &str, issues: &mut Issues) {
     let length = char_count(s);
     let usual = length == 40
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '='));
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'+' | b'='));
     if !usual {
         report!(issues,
             IssueCode::CredentialsPasswordShape,
@@ -597,8 +598,8 @@ fn read_stream(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
         );
     }
     if !s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
     {
         ok = false;
         report!(
@@ -681,9 +682,9 @@ pub(crate) fn is_method_id(s: &str) -> bool {
         return !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
     }
     s.len() <= 64
-        && s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
 }
 
 fn read_method(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
