@@ -149,19 +149,35 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
             Params::default(),
         );
     }
-    report_duplicates(members, "", issues);
 
     // The last occurrence of a key counts, as with JSON.parse; unknown keys are all reported.
-    // Indexed by `Field as usize` (the seed's order).
+    // Indexed by `Field as usize` (the seed's order). A known key seen twice shows in `found`;
+    // only then, or with unknown keys, does `report_duplicates` compare the keys, and its
+    // issues still come first.
     let mut found: [Option<&Node>; Field::ALL.len()] = [None; Field::ALL.len()];
     let mut alias: Option<&Node> = None;
+    let (mut again, mut unknown) = (false, false);
     for member in members {
-        if member.key == METHOD_ALIAS {
-            alias = Some(&member.value);
+        let slot = if member.key == METHOD_ALIAS {
+            &mut alias
         } else if let Some(field) = Field::from_name(&member.key) {
-            found[field as usize] = Some(&member.value);
-        } else if !is_undefined(&member.value) {
-            unknown_field(issues, "", &member.key, &FIELD_NAMES, Some(METHOD_ALIAS));
+            &mut found[field as usize]
+        } else {
+            unknown = true;
+            continue;
+        };
+        again |= slot.is_some();
+        *slot = Some(&member.value);
+    }
+    if again || unknown {
+        report_duplicates(members, "", issues);
+    }
+    if unknown {
+        for member in members {
+            let known = member.key == METHOD_ALIAS || Field::from_name(&member.key).is_some();
+            if !known && !is_undefined(&member.value) {
+                unknown_field(issues, "", &member.key, &FIELD_NAMES, Some(METHOD_ALIAS));
+            }
         }
     }
     let mut fields = Fields {
@@ -427,14 +443,26 @@ fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<Creden
             return Slot::Invalid;
         }
     };
-    report_duplicates(members, "/credentials", issues);
-    // Indexed by `CredentialField as usize`.
+    // Indexed by `CredentialField as usize`; duplicates as in `check_fields`.
     let mut found: [Option<&Node>; 2] = [None; 2];
+    let (mut again, mut unknown) = (false, false);
     for member in members {
         match CredentialField::from_name(&member.key) {
-            Some(part) => found[part as usize] = Some(&member.value),
-            None if is_undefined(&member.value) => {}
-            None => unknown_field(issues, "/credentials", &member.key, &CREDENTIAL_NAMES, None),
+            Some(part) => {
+                again |= found[part as usize].is_some();
+                found[part as usize] = Some(&member.value);
+            }
+            None => unknown = true,
+        }
+    }
+    if again || unknown {
+        report_duplicates(members, "/credentials", issues);
+    }
+    if unknown {
+        for member in members {
+            if CredentialField::from_name(&member.key).is_none() && !is_undefined(&member.value) {
+                unknown_field(issues, "/credentials", &member.key, &CREDENTIAL_NAMES, None);
+            }
         }
     }
     let found = found.map(|n| n.filter(|n| !is_undefined(n)));
