@@ -231,7 +231,8 @@ pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Opti
         if fields.method.is_present() {
             let same = matches!((&alias_node.value, fields.method.valid()), (Json::String(a), Some(b)) if a == b);
             if !same {
-                report!(issues,
+                report!(
+                    issues,
                     IssueCode::MethodConflict,
                     path,
                     format!("Both {} and its alias {METHOD_ALIAS} are given, with different values; give one.", Field::DataProcessingMethodId),
@@ -334,7 +335,8 @@ pub(crate) fn quota_warning(fields: &Fields, issues: &mut Issues) {
     };
     let quota = region.default_shard_quota();
     if shards > quota && !issues.contains("/shards", IssueCode::ShardsQuota) {
-        report!(issues,
+        report!(
+            issues,
             IssueCode::ShardsQuota,
             "/shards",
             format!(
@@ -475,7 +477,8 @@ fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<Creden
             // An update replaces the credentials whole: the missing member is reported at its
             // own pointer, so a form marks the input that needs filling.
             None if mode == Mode::Patch => {
-                report!(issues,
+                report!(
+                    issues,
                     IssueCode::CredentialsIncomplete,
                     path,
                     format!("An update that changes credentials must carry {label} too (saved secrets are never returned, so a partial object is ambiguous)."),
@@ -553,7 +556,8 @@ fn read_user(s: &str, path: &str, issues: &mut Issues) -> Slot<String> {
         && s.bytes()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     if !usual {
-        report!(issues,
+        report!(
+            issues,
             IssueCode::CredentialsUserShape,
             path,
             "credentials.user does not look like an AWS access key id (usually 20 characters starting with AKIA or ASIA).".into(),
@@ -570,7 +574,8 @@ fn password_shape(s: &str, path: &str, issues: &mut Issues) {
         && s.bytes()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'+' | b'='));
     if !usual {
-        report!(issues,
+        report!(
+            issues,
             IssueCode::CredentialsPasswordShape,
             path,
             "credentials.password does not look like an AWS secret access key (usually 40 characters of letters, digits, '/', '+' and '=').".into(),
@@ -694,7 +699,8 @@ fn read_rate(node: &Node, field: Field, limit: u64, unit: &str, issues: &mut Iss
     }
     let n = n.unsigned_abs();
     if n > limit {
-        report!(issues,
+        report!(
+            issues,
             above,
             path,
             format!("{name} is above Kinesis's write limit of {limit} {unit} per second per shard; writes past it are throttled."),
@@ -720,7 +726,8 @@ fn read_method(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
         return Slot::Invalid;
     };
     if !is_method_id(s) {
-        report!(issues,
+        report!(
+            issues,
             IssueCode::MethodFormat,
             path,
             "dataProcessingMethodId must be a method id (_mtd_ and digits) or a method name (a letter, then letters, digits, '_' or '-'; no '.'; at most 64).".into(),
@@ -1228,7 +1235,8 @@ fn check_against(fields: &Fields, ctx: &Ctx, creating: bool, issues: &mut Issues
     if creating {
         if let Some(id) = fields.id.valid() {
             if ctx.existing_ids.iter().any(|e| e.eq_ignore_ascii_case(id)) {
-                report!(issues,
+                report!(
+                    issues,
                     IssueCode::IdDuplicate,
                     "/id",
                     format!("The app already has a connector with the id \"{id}\" (ids are case-insensitive)."),
@@ -1243,7 +1251,8 @@ fn check_against(fields: &Fields, ctx: &Ctx, creating: bool, issues: &mut Issues
             .filter(|e| seen.insert(e, true))
             .count();
         if distinct >= MAX_CONNECTORS {
-            report!(issues,
+            report!(
+                issues,
                 IssueCode::AppConnectorLimit,
                 "",
                 format!(
@@ -1321,7 +1330,8 @@ pub(crate) fn reshard_warnings(from: u32, to: u32, issues: &mut Issues) {
         },
     );
     if steps > RESHARD_DAILY_CALLS {
-        report!(issues,
+        report!(
+            issues,
             IssueCode::ShardsReshardDailyLimit,
             "/shards",
             format!("The change needs {steps} UpdateShardCount calls; Kinesis allows {RESHARD_DAILY_CALLS} per rolling 24 hours, so it takes more than a day."),
