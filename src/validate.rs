@@ -359,7 +359,13 @@ fn read_type(node: &Node, path: &str, issues: &mut Issues) -> Slot<ConnectorType
         issues,
         IssueCode::TypeInvalid,
         path,
-        format!("type must be \"{CONNECTOR_TYPE}\", not \"{}\".", clip(s)),
+        concat(&[
+            "type must be \"",
+            CONNECTOR_TYPE,
+            "\", not \"",
+            &clip(s),
+            "\"."
+        ]),
         Params {
             expected: Some(CONNECTOR_TYPE.into()),
             suggestion: crate::regions::has_part(squash(s).as_bytes(), b"kinesis")
@@ -408,7 +414,7 @@ fn check_id(s: &str, path: &str, issues: &mut Issues) -> bool {
             issues,
             IssueCode::IdStart,
             path,
-            format!("{field} must start with a letter."),
+            concat(&[field, " must start with a letter."]),
             Params::default(),
         );
     }
@@ -421,7 +427,7 @@ fn check_id(s: &str, path: &str, issues: &mut Issues) -> bool {
             issues,
             IssueCode::IdCharacters,
             path,
-            format!("{field} may contain only {what}{}.", whitespace_note(s)),
+            concat(&[field, " may contain only ", what, whitespace_note(s), "."]),
             Params::default(),
         );
     }
@@ -594,13 +600,13 @@ fn read_region(node: &Node, path: &str, issues: &mut Issues) -> Slot<Region> {
     crate::issues::cold(|| {
         let suggestion = suggest_region(s);
         let hint = match suggestion {
-            Some(r) => format!("; did you mean \"{}\" ({})?", r.code(), r.name()),
+            Some(r) => concat(&["; did you mean \"", r.code(), "\" (", r.name(), ")?"]),
             None => "; see regions() for the 20 valid codes.".into(),
         };
         issues.report(
             IssueCode::RegionUnknown,
             path,
-            format!("\"{}\" is not a supported region{hint}", clip(s)),
+            concat(&["\"", &clip(s), "\" is not a supported region", &hint]),
             Params {
                 suggestion: suggestion.map(|r| r.code().to_string()),
                 ..Params::default()
@@ -639,10 +645,11 @@ fn read_stream(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
             issues,
             IssueCode::StreamCharacters,
             path,
-            format!(
-                "stream may contain only letters, digits, '_', '.' and '-'{}.",
-                whitespace_note(s)
-            ),
+            concat(&[
+                "stream may contain only letters, digits, '_', '.' and '-'",
+                whitespace_note(s),
+                ".",
+            ]),
             Params::default(),
         );
     }
