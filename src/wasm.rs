@@ -264,56 +264,48 @@ fn validate<'a>(
         (None, _) => crate::parse(text, &mut issues),
     };
     let root = input.as_ref();
-    // Create and update apart: a call compiles only its own path (`issues::apart`).
     let table = if matches!(op, Op::ValidateCreate | Op::ValidateCreateJson) {
-        apart(|| {
-            let result = match root {
-                Some(node) => crate::create(node, &ctx, &mut issues),
-                None => crate::finish::<crate::Connector>(issues, None),
-            };
-            let table = answer(text, root, &result, out, compact);
-            std::mem::forget(result);
-            table
+        answer(text, root, out, compact, || match root {
+            Some(node) => crate::create(node, &ctx, &mut issues),
+            None => crate::finish::<crate::Connector>(issues, None),
         })
     } else {
-        apart(|| {
-            let result = match root {
-                Some(node) => crate::update(node, &ctx, &mut issues),
-                None => crate::finish::<crate::UpdatePayload>(issues, None),
-            };
-            let table = answer(text, root, &result, out, compact);
-            std::mem::forget(result);
-            table
+        answer(text, root, out, compact, || match root {
+            Some(node) => crate::update(node, &ctx, &mut issues),
+            None => crate::finish::<crate::UpdatePayload>(issues, None),
         })
     };
-    forget_all(input, context_node, ());
+    // What a validation built is left to the arena, which reclaims it all at the next call:
+    // dropping the trees would only walk them to free each string (~3% of a valid call).
+    std::mem::forget(input);
+    std::mem::forget(context_node);
     table
 }
 
-/// Leaves what a validation built to the arena, which reclaims it all at the next call:
-/// dropping the trees would only walk them to free each string (~3% of a valid call).
-fn forget_all<A, B, C>(input: A, context: B, result: C) {
-    std::mem::forget(input);
-    std::mem::forget(context);
-    std::mem::forget(result);
-}
-
+/// Runs `check` and answers its result: as a compact table when `compact` allows it and the
+/// result can be one (`compact.rs`), else `None` with the result written to `out` as JSON.
+/// Apart (`issues::apart`), so that a call compiles only its own kind, create or update.
 fn answer<T: WriteJson + compact::Value>(
     text: &str,
     root: Option<&Node>,
-    result: &crate::ValidationResult<T>,
     out: &mut Vec<u8>,
     compact: bool,
+    check: impl FnOnce() -> crate::ValidationResult<T>,
 ) -> Option<compact::Table> {
-    let table = if compact {
-        compact::validation(text, root, result)
-    } else {
-        None
-    };
-    if table.is_none() {
-        write_json(out, result);
-    }
-    table
+    apart(|| {
+        let result = check();
+        let table = if compact {
+            compact::validation(text, root, &result)
+        } else {
+            None
+        };
+        if table.is_none() {
+            write_json(out, &result);
+        }
+        // Left to the arena, as `validate` leaves its trees.
+        std::mem::forget(result);
+        table
+    })
 }
 
 fn dispatch(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>, out: &mut Vec<u8>) {
