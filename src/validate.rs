@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use crate::field::{CredentialField, Field, METHOD_ALIAS};
-use crate::issues::{apart, clip, report, IssueCode, Issues, Params};
+use crate::issues::{apart, clip, cold, report, IssueCode, Issues, Params};
 use crate::json::{Foreign, Json, Member, Node};
 use crate::model::{Connector, ConnectorType, Credentials, Secret, UpdatePayload, CONNECTOR_TYPE};
 use crate::regions::{closest, squash, squash_into, squashed_eq, suggest_region, Region};
@@ -419,8 +419,8 @@ fn check_id(s: &str, path: &str, issues: &mut Issues) -> bool {
         );
     }
     // Bytes, not chars: each test passes ASCII only, which a non-ASCII char's bytes never are.
-    let allowed = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
-    if !s.bytes().all(|c| allowed(&c)) {
+    let allowed = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+    if !s.bytes().all(allowed) {
         ok = false;
         let what = "letters, digits, '.', '-' and '_'";
         report!(
@@ -597,7 +597,7 @@ fn read_region(node: &Node, path: &str, issues: &mut Issues) -> Slot<Region> {
     if let Some(region) = Region::from_code(s) {
         return Slot::Valid(region);
     }
-    crate::issues::cold(|| {
+    cold(|| {
         let suggestion = suggest_region(s);
         let hint = match suggestion {
             Some(r) => concat(&["; did you mean \"", r.code(), "\" (", r.name(), ")?"]),
@@ -941,8 +941,7 @@ fn type_error(issues: &mut Issues, node: &Node, path: &str, name: &str, expected
     message.push_str(", not ");
     push_article(&mut message, actual);
     message.push('.');
-    report!(
-        issues,
+    issues.report(
         IssueCode::FieldType,
         path,
         message,
@@ -957,8 +956,7 @@ fn type_error(issues: &mut Issues, node: &Node, path: &str, name: &str, expected
 #[cold]
 #[inline(never)]
 pub(crate) fn too_deep(issues: &mut Issues, path: &str) {
-    report!(
-        issues,
+    issues.report(
         IssueCode::InputTooDeep,
         path,
         format!(
@@ -980,8 +978,7 @@ fn missing(issues: &mut Issues, parent: &str, name: &str) {
     } else {
         concat(&[&parent[1..], ".", name])
     };
-    report!(
-        issues,
+    issues.report(
         IssueCode::FieldRequired,
         concat(&[parent, "/", name]),
         concat(&[&label, " is required."]),
@@ -1024,8 +1021,7 @@ fn unknown_field(
         ]),
         None => concat(&["\"", &field, "\" is not ", place, of, "."]),
     };
-    report!(
-        issues,
+    issues.report(
         IssueCode::FieldUnknown,
         path,
         message,
