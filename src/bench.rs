@@ -51,7 +51,15 @@ fn bench_validate_create_json() {
     let (texts, rounds, reps) = match std::env::var("KC_BENCH_CORPUS") {
         Ok(path) => {
             let all = std::fs::read_to_string(path).unwrap();
-            (all.lines().map(str::to_owned).collect::<Vec<_>>(), 9, 2000)
+            // KC_BENCH_REPS: fewer passes, for callgrind.
+            let reps = std::env::var("KC_BENCH_REPS")
+                .ok()
+                .and_then(|r| r.parse().ok());
+            (
+                all.lines().map(str::to_owned).collect::<Vec<_>>(),
+                9,
+                reps.unwrap_or(2000),
+            )
         }
         Err(_) => (
             vec![

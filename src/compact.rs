@@ -267,7 +267,18 @@ const fn key(field: Field) -> u32 {
 
 impl Value for Connector {
     fn entries(&self, text: &Text, root: &Node, t: &mut Table) -> bool {
-        let get = |field: Field| root.get(field.name());
+        // Each field's node (the last of its name, as `Node::get` finds it) from one pass over
+        // the members, not a search of them per field.
+        let mut found: [Option<&Node>; Field::ALL.len()] = [None; Field::ALL.len()];
+        let mut alias = None;
+        for member in root.value.as_object().unwrap_or_default() {
+            if member.key == METHOD_ALIAS {
+                alias = Some(&member.value);
+            } else if let Some(field) = Field::from_name(&member.key) {
+                found[field as usize] = Some(&member.value);
+            }
+        }
+        let get = |field: Field| found[field as usize];
         t.verbatim(text, key(Field::Type), get(Field::Type), CONNECTOR_TYPE)
             && t.verbatim(text, key(Field::Id), get(Field::Id), &self.id)
             && match &self.credentials {
@@ -306,8 +317,7 @@ impl Value for Connector {
                 None => true,
                 Some(m) => {
                     // Under either spelling in the input; the value says dataProcessingMethodId.
-                    let node =
-                        get(Field::DataProcessingMethodId).or_else(|| root.get(METHOD_ALIAS));
+                    let node = get(Field::DataProcessingMethodId).or(alias);
                     t.verbatim(text, key(Field::DataProcessingMethodId), node, m)
                 }
             }

@@ -134,7 +134,11 @@ impl CredentialField {
     }
 
     pub fn from_name(name: &str) -> Option<CredentialField> {
-        CredentialField::ALL.into_iter().find(|f| f.name() == name)
+        match name {
+            "user" => Some(CredentialField::User),
+            "password" => Some(CredentialField::Password),
+            _ => None,
+        }
     }
 }
 

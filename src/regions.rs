@@ -15,7 +15,7 @@ macro_rules! regions {
             pub const ALL: &'static [Region] = &[$(Region::$variant,)*];
 
             /// The region code, e.g. `us-west-2`.
-            pub fn code(self) -> &'static str {
+            pub const fn code(self) -> &'static str {
                 match self { $(Region::$variant => $code,)* }
             }
 
@@ -30,9 +30,12 @@ macro_rules! regions {
             }
 
             // A loop over the codes, not a `match` on the text: the match compiled to 1 KB
-            // of comparisons at every place it was inlined.
+            // of comparisons at every place it was inlined. Each code is compared as one
+            // 128-bit number (every code is at most 15 bytes), not by a call to memcmp.
             pub fn from_code(code: &str) -> Option<Region> {
-                Region::ALL.iter().copied().find(|r| r.code() == code)
+                let key = packed(code.as_bytes())?;
+                let at = PACKED_CODES.iter().position(|&c| c == key)?;
+                Some(Region::ALL[at])
             }
         }
     };
@@ -60,6 +63,36 @@ regions! {
     CnNorthwest1 = "cn-northwest-1", "China (Ningxia)", 200;
     CaCentral1 = "ca-central-1", "Canada (Central)", 200;
 }
+
+/// A text of at most 15 bytes as one number: its bytes, zero-padded, and its length in the
+/// last byte (so `"a"` and `"a\0"` differ); `None` when longer.
+const fn packed(bytes: &[u8]) -> Option<u128> {
+    if bytes.len() > 15 {
+        return None;
+    }
+    let mut word = [0u8; 16];
+    let mut i = 0;
+    while i < bytes.len() {
+        word[i] = bytes[i];
+        i += 1;
+    }
+    word[15] = bytes.len() as u8;
+    Some(u128::from_le_bytes(word))
+}
+
+/// [`Region::ALL`]'s codes, [`packed`].
+const PACKED_CODES: [u128; Region::ALL.len()] = {
+    let mut codes = [0u128; Region::ALL.len()];
+    let mut i = 0;
+    while i < Region::ALL.len() {
+        codes[i] = match packed(Region::ALL[i].code().as_bytes()) {
+            Some(code) => code,
+            None => panic!("a region code is longer than 15 bytes"),
+        };
+        i += 1;
+    }
+    codes
+};
 
 impl std::fmt::Display for Region {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -251,6 +284,18 @@ mod tests {
         assert_eq!(Region::ALL.len(), 20);
         for r in Region::ALL {
             assert_eq!(Region::from_code(r.code()), Some(*r));
+        }
+        // Only the exact code: not a prefix, an extension, a zero byte more, another case.
+        for near in [
+            "us-west-",
+            "us-west-22",
+            "us-west-2\0",
+            "\0us-west-2",
+            "US-WEST-2",
+            "",
+            "a-very-long-code-x",
+        ] {
+            assert_eq!(Region::from_code(near), None, "{near:?}");
         }
         assert_eq!(Region::UsWest2.name(), "US West (Oregon)");
     }

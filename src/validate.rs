@@ -113,6 +113,49 @@ const MAX_CONNECTORS: usize = 10;
 /// UpdateShardCount calls allowed per rolling 24 hours.
 const RESHARD_DAILY_CALLS: usize = 10;
 
+/// The characters the name rules allow, as bits of one table entry a byte, so a check is one
+/// load and one test a byte. ASCII only: no byte of a non-ASCII character is in any class.
+const NAME: u8 = 1; // ids and streams: letters, digits, '.', '-', '_'
+const WORD: u8 = 2; // access key ids: letters, digits, '_'
+const SECRET: u8 = 4; // secret keys: letters, digits, '/', '+', '='
+const METHOD: u8 = 8; // method names: letters, digits, '_', '-'
+const KEY_ID: u8 = 16; // the usual access key id: upper-case letters, digits
+const CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        let (alnum, upper_or_digit) = (
+            b.is_ascii_alphanumeric(),
+            b.is_ascii_uppercase() || b.is_ascii_digit(),
+        );
+        let mut bits = 0;
+        if alnum || b == b'.' || b == b'-' || b == b'_' {
+            bits |= NAME;
+        }
+        if alnum || b == b'_' {
+            bits |= WORD;
+        }
+        if alnum || b == b'/' || b == b'+' || b == b'=' {
+            bits |= SECRET;
+        }
+        if alnum || b == b'_' || b == b'-' {
+            bits |= METHOD;
+        }
+        if upper_or_digit {
+            bits |= KEY_ID;
+        }
+        table[c] = bits;
+        c += 1;
+    }
+    table
+};
+
+/// Every byte of `s` is in `class`.
+fn all_in(s: &str, class: u8) -> bool {
+    s.bytes().all(|c| CLASSES[c as usize] & class != 0)
+}
+
 /// Read the known fields of a connector object, reporting every issue.
 /// `None` when the input is not an object at all.
 pub(crate) fn check_fields(root: &Node, mode: Mode, issues: &mut Issues) -> Option<Fields> {
@@ -419,8 +462,7 @@ fn check_id(s: &str, path: &str, issues: &mut Issues) -> bool {
         );
     }
     // Bytes, not chars: each test passes ASCII only, which a non-ASCII char's bytes never are.
-    let allowed = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
-    if !s.bytes().all(allowed) {
+    if !all_in(s, NAME) {
         ok = false;
         let what = "letters, digits, '.', '-' and '_'";
         report!(
@@ -540,7 +582,7 @@ fn read_credentials(node: &Node, mode: Mode, issues: &mut Issues) -> Slot<Creden
 /// The access key id. Its value is never echoed.
 fn read_user(s: &str, path: &str, issues: &mut Issues) -> Slot<String> {
     let length = char_count(s);
-    let word = s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
+    let word = all_in(s, WORD);
     if !(16..=128).contains(&length) || !word {
         report!(
             issues,
@@ -557,10 +599,8 @@ fn read_user(s: &str, path: &str, issues: &mut Issues) -> Slot<String> {
         );
         return Slot::Invalid;
     }
-    let usual = length == 20
-        && (s.starts_with("AKIA") || s.starts_with("ASIA"))
-        && s.bytes()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    let usual =
+        length == 20 && (s.starts_with("AKIA") || s.starts_with("ASIA")) && all_in(s, KEY_ID);
     if !usual {
         report!(
             issues,
@@ -576,9 +616,7 @@ fn read_user(s: &str, path: &str, issues: &mut Issues) -> Slot<String> {
 /// The secret access key: only its length is ever reported.
 fn password_shape(s: &str, path: &str, issues: &mut Issues) {
     let length = char_count(s);
-    let usual = length == 40
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'+' | b'='));
+    let usual = length == 40 && all_in(s, SECRET);
     if !usual {
         report!(
             issues,
@@ -636,10 +674,7 @@ fn read_stream(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
             },
         );
     }
-    if !s
-        .bytes()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
-    {
+    if !all_in(s, NAME) {
         ok = false;
         report!(
             issues,
@@ -722,10 +757,7 @@ pub(crate) fn is_method_id(s: &str) -> bool {
     if let Some(digits) = s.strip_prefix("_mtd_") {
         return !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
     }
-    s.len() <= 64
-        && s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+    s.len() <= 64 && s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) && all_in(s, METHOD)
 }
 
 fn read_method(node: &Node, path: &str, issues: &mut Issues) -> Slot<String> {
@@ -1405,6 +1437,24 @@ pub(crate) fn to_update(f: &Fields) -> UpdatePayload {
 #[cfg(test)]
 mod tests {
     use super::{integer_value, Integer};
+
+    #[test]
+    fn the_character_classes_are_the_rules() {
+        use super::{CLASSES, KEY_ID, METHOD, NAME, SECRET, WORD};
+        for c in 0..=255u8 {
+            let has = |class: u8| CLASSES[c as usize] & class != 0;
+            let alnum = c.is_ascii_alphanumeric();
+            assert_eq!(has(NAME), alnum || matches!(c, b'.' | b'-' | b'_'), "{c}");
+            assert_eq!(has(WORD), alnum || c == b'_', "{c}");
+            assert_eq!(has(SECRET), alnum || matches!(c, b'/' | b'+' | b'='), "{c}");
+            assert_eq!(has(METHOD), alnum || matches!(c, b'_' | b'-'), "{c}");
+            assert_eq!(
+                has(KEY_ID),
+                c.is_ascii_uppercase() || c.is_ascii_digit(),
+                "{c}"
+            );
+        }
+    }
 
     #[test]
     fn integers_are_read_exactly() {

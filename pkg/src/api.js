@@ -373,82 +373,68 @@ function issues(list, count, words, i, pieces, strings) {
 }
 
 /**
- * The names the literal of `connectorValue` writes, as the module's keys at the indexes it
- * reads them from (`-1`: the end of `credentials`, `null`: `dataProcessingMethodId`'s place).
- * `connect` checks them against the module's strings once per instance.
+ * The entries of a valid create's value (the shape of nearly every valid result: every field in
+ * write.rs's order, with `dataProcessingMethodId` or without), as `[key, kind]`: the strings
+ * are slices of the caller's text, the numbers positive. `-1`: the end of `credentials`.
  */
 const LITERAL_KEYS = [
-  'type', 'id', 'credentials', 'user', 'password', -1, 'region', 'stream', 'shards',
-  'maxRecordsPerShardPerSecond', 'maxBytesPerShardPerSecond', 'dataProcessingMethodId', 'disabled',
+  ['type', 1], ['id', 1], ['credentials', 5], ['user', 1], ['password', 1], -1, ['region', 1],
+  ['stream', 1], ['shards', 2], ['maxRecordsPerShardPerSecond', 2], ['maxBytesPerShardPerSecond', 2],
+  ['dataProcessingMethodId', 1], ['disabled', 0],
 ];
 
-/** The key index each entry of `LITERAL_KEYS` must carry (filled by `literalKeys`). */
+/**
+ * The head words `connectorValue` expects, with and without the method (`disabled`'s kind
+ * left out: true or false), for the module's keys; `null` when the module lacks one (then
+ * every value is built by `entries`). Once per instance.
+ */
 let literalHeads = null;
 
-/** Whether the module's keys are the ones `connectorValue`'s literal writes (else: no literal). */
 function literalKeys(strings) {
   const heads = [];
-  for (const name of LITERAL_KEYS) {
-    if (name === -1) heads.push(-1);
+  for (const entry of LITERAL_KEYS) {
+    if (entry === -1) heads.push(6);
     else {
-      const k = strings.indexOf(name);
+      const k = strings.indexOf(entry[0]);
       if (k < 0) return null;
-      heads.push(k);
+      heads.push(entry[1] | (k << 8));
     }
   }
-  return heads;
-}
-
-/** One scalar entry at `words[i]` (undefined for an object's begin or end). */
-function scalar(words, i, text, pieces) {
-  switch (words[i] & 0xff) {
-    case 1:
-      return text.slice(words[i + 1], words[i + 2]);
-    case 2:
-      return words[i + 2] * 4294967296 + words[i + 1];
-    case 3:
-      return true;
-    case 4:
-      return false;
-    case 7:
-      return pieces.slice(words[i + 1], words[i + 2]);
-    case 8:
-      return -(words[i + 2] * 4294967296 + words[i + 1]);
-    default:
-      return undefined;
-  }
+  const withMethod = heads;
+  const without = heads.slice(0, 11).concat(heads.slice(12));
+  return { 13: withMethod, 12: without };
 }
 
 /**
- * The value of a valid create (the shape of nearly every valid result: every field in
- * write.rs's order, `dataProcessingMethodId` or not) as one object literal, which V8 builds
- * with one hidden class instead of a keyed store per field (measured: 48 vs 259 ns). `null`
- * when the `n` entries from `words[i]` are any other shape: `entries` builds those.
+ * The value of a valid create as one object literal, which V8 builds with one hidden class
+ * instead of a keyed store per field (measured: 48 vs 259 ns). `null` when the `n` entries from
+ * `words[i]` are any other shape: `entries` builds those. Each entry's head word is compared
+ * with the one expected, so only that shape is read this way.
  */
-function connectorValue(words, i, n, text, pieces) {
-  const heads = literalHeads;
-  if (heads === null || (n !== 12 && n !== 13)) return null;
-  const method = n === 13;
-  for (let j = 0, at = i; j < 13; j++) {
-    if (j === 11 && !method) continue;
-    const head = words[at];
-    const kind = head & 0xff;
-    if (j === 2 ? kind !== 5 : j === 5 ? kind !== 6 : kind === 5 || kind === 6) return null;
-    if (j !== 5 && head >>> 8 !== heads[j]) return null;
-    at += 3;
+function connectorValue(words, i, n, text) {
+  if (literalHeads === null || (n !== 12 && n !== 13)) return null;
+  const heads = literalHeads[n];
+  const last = n - 1;
+  for (let j = 0; j < last; j++) {
+    if (words[i + 3 * j] !== heads[j]) return null;
   }
-  const e = (j) => scalar(words, i + 3 * j, text, pieces);
-  if (method) {
+  const disabled = words[i + 3 * last];
+  if (disabled >>> 8 !== heads[last] >>> 8) return null;
+  const kind = disabled & 0xff;
+  if (kind !== 3 && kind !== 4) return null;
+  const str = (j) => text.slice(words[i + 3 * j + 1], words[i + 3 * j + 2]);
+  const num = (j) => words[i + 3 * j + 2] * 4294967296 + words[i + 3 * j + 1];
+  if (n === 13) {
     return {
-      type: e(0), id: e(1), credentials: { user: e(3), password: e(4) }, region: e(6), stream: e(7),
-      shards: e(8), maxRecordsPerShardPerSecond: e(9), maxBytesPerShardPerSecond: e(10),
-      dataProcessingMethodId: e(11), disabled: e(12),
+      type: str(0), id: str(1), credentials: { user: str(3), password: str(4) }, region: str(6), stream: str(7),
+      shards: num(8), maxRecordsPerShardPerSecond: num(9), maxBytesPerShardPerSecond: num(10),
+      dataProcessingMethodId: str(11), disabled: kind === 3,
     };
   }
   return {
-    type: e(0), id: e(1), credentials: { user: e(3), password: e(4) }, region: e(6), stream: e(7),
-    shards: e(8), maxRecordsPerShardPerSecond: e(9), maxBytesPerShardPerSecond: e(10),
-    disabled: e(11),
+    type: str(0), id: str(1), credentials: { user: str(3), password: str(4) }, region: str(6), stream: str(7),
+    shards: num(8), maxRecordsPerShardPerSecond: num(9), maxBytesPerShardPerSecond: num(10),
+    disabled: kind === 3,
   };
 }
 
@@ -460,7 +446,7 @@ function expand(words, at, text, pieces, strings) {
   let i = at + 4;
   const n = words[at + 1];
   if (n > 0) {
-    value = connectorValue(words, i, n, text, pieces);
+    value = connectorValue(words, i, n, text);
     if (value !== null) i += 3 * n;
     else {
       value = {};
