@@ -72,7 +72,9 @@ impl Field {
 
     /// The field with this key; the alias `dataProcessingMethod` names the method field too.
     pub fn from_name(name: &str) -> Option<Field> {
-        // A match on the text, not a search through `ALL`: the compiler switches on the length.
+        // A match on the text, not a search through `ALL`: the compiler switches on the length
+        // and compares with each constant name inline (measured: choosing one candidate by
+        // length, then one comparison through memcmp, was 5% slower in the wasm).
         Some(match name {
             "type" => Field::Type,
             "id" => Field::Id,
@@ -151,6 +153,27 @@ mod tests {
         for field in Field::ALL {
             assert_eq!(field.pointer(), format!("/{}", field.name()));
             assert_eq!(Field::from_name(field.name()), Some(field));
+            // Not a name of the same length, nor one a character off.
+            let other = field.name().replace(|c: char| c.is_ascii_lowercase(), "x");
+            assert_eq!(Field::from_name(&other), None, "{other}");
+            assert_eq!(Field::from_name(&field.name()[1..]), None);
+            assert_eq!(Field::from_name(&format!("{}s", field.name())), None);
+        }
+        assert_eq!(
+            Field::from_name(super::METHOD_ALIAS),
+            Some(Field::DataProcessingMethodId)
+        );
+        for near in [
+            "",
+            "Region",
+            "streams",
+            "sharts",
+            "regiom",
+            "strean",
+            "disabled ",
+            "ID",
+        ] {
+            assert_eq!(Field::from_name(near), None, "{near}");
         }
         let required = Field::ALL.iter().filter(|f| f.required()).count();
         assert_eq!(required, 8);

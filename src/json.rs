@@ -738,7 +738,7 @@ impl serde::Serialize for Json<'_> {
 
 /// The position of the first `"`, `\\` or control character at or after `pos`, or the length
 /// of `bytes`: the end of a run of plain string content. Eight bytes at a time (the usual
-/// "has a zero byte" bit trick), then byte by byte for the rest.
+/// "has a zero byte" bit trick), then byte by byte for the last few.
 fn scan_string(bytes: &[u8], mut pos: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -754,8 +754,9 @@ fn scan_string(bytes: &[u8], mut pos: usize) -> usize {
         let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
         let hits = zero(quote) | zero(backslash) | (x.wrapping_sub(ONES * 0x20) & !x & HIGH);
         if hits != 0 {
-            // Exact as to whether the chunk holds one; the byte loop below finds which.
-            break;
+            // The lowest flagged byte is the first special one: a flag above it can be a false
+            // one (a borrow carried up), never one below it.
+            return pos + (hits.trailing_zeros() / 8) as usize;
         }
         pos += 8;
     }
