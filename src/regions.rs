@@ -157,6 +157,20 @@ pub(crate) fn squashed_eq(s: &str, squashed: &[u8]) -> bool {
     squashed_chars(s).eq(squashed.iter().copied())
 }
 
+/// `squash(s)` starts with `squashed` or `squashed` starts with it, without building the
+/// string: one walk of both that stops at the first difference.
+pub(crate) fn squashed_prefix(s: &str, squashed: &[u8]) -> bool {
+    let mut mine = squashed_chars(s);
+    let mut theirs = squashed.iter().copied();
+    loop {
+        match (mine.next(), theirs.next()) {
+            (Some(a), Some(b)) if a == b => {}
+            (Some(_), Some(_)) => return false,
+            _ => return true,
+        }
+    }
+}
+
 /// The candidate nearest to `input` (case-insensitive optimal string alignment distance) when
 /// it is within `max_distance` and unambiguous.
 pub fn closest<'c, T: Copy>(
@@ -230,9 +244,40 @@ impl Chars {
     }
 }
 
+/// Whether the bag distance of `a` and `b` (the larger of the two multiset differences of
+/// their characters) is above `max`. No edit changes it by more than one (a transposition not
+/// at all), so it is a lower bound of the distance: a candidate past `max` by it needs no
+/// table. Only for ASCII characters (a count per code); `false` when either has another.
+fn bag_distance_above(a: &[char], b: &[char], max: usize) -> bool {
+    let mut counts = [0i32; 128];
+    let (mut only_a, mut only_b) = (0usize, 0usize);
+    for &c in a {
+        let Some(count) = counts.get_mut(c as usize) else {
+            return false;
+        };
+        *count += 1;
+        only_a += 1;
+    }
+    for &c in b {
+        let Some(count) = counts.get_mut(c as usize) else {
+            return false;
+        };
+        if *count > 0 {
+            only_a -= 1;
+        } else {
+            only_b += 1;
+        }
+        *count -= 1;
+    }
+    only_a.max(only_b) > max
+}
+
 /// The distance of `a` and `b` when it is at most `max` (decided early where it can be).
 fn osa_within(a: &[char], b: &[char], max: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    if bag_distance_above(a, b, max) {
         return None;
     }
     let width = b.len() + 1;
@@ -298,6 +343,20 @@ mod tests {
             assert_eq!(Region::from_code(near), None, "{near:?}");
         }
         assert_eq!(Region::UsWest2.name(), "US West (Oregon)");
+    }
+
+    #[test]
+    fn squashed_prefix_is_a_prefix_either_way() {
+        let words = [
+            "", "a", "ab", "A-b", "abc", "b", "shards", "sha", "SHARDS_x", "régïon", "re", "x-y",
+        ];
+        for s in words {
+            for t in words {
+                let (a, b) = (squash(s), squash(t));
+                let expected = a.starts_with(&b) || b.starts_with(&a);
+                assert_eq!(squashed_prefix(s, b.as_bytes()), expected, "{s:?} {t:?}");
+            }
+        }
     }
 
     #[test]
@@ -374,6 +433,28 @@ mod tests {
                     let want = (full <= max).then_some(full);
                     assert_eq!(distance_within(a, b, max), want, "{a:?} {b:?} {max}");
                 }
+            }
+        }
+        // Short words of a small alphabet: many pairs near each other, where a lower bound
+        // that cut too much would show.
+        let mut seed = 0x9e37_79b9_u32;
+        let mut word = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            (0..seed % 7)
+                .map(|i| ['a', 'b', 'c', 'B'][((seed >> (2 * i + 3)) % 4) as usize])
+                .collect::<String>()
+        };
+        for _ in 0..3000 {
+            let (a, b) = (word(), word());
+            let full = reference(&a, &b);
+            for max in 0..4 {
+                assert_eq!(
+                    distance_within(&a, &b, max),
+                    (full <= max).then_some(full),
+                    "{a:?} {b:?} {max}"
+                );
             }
         }
     }

@@ -7,7 +7,9 @@ use crate::field::{CredentialField, Field, METHOD_ALIAS};
 use crate::issues::{apart, clip, cold, report, IssueCode, Issues, Params};
 use crate::json::{Foreign, Json, Member, Node};
 use crate::model::{Connector, ConnectorType, Credentials, Secret, UpdatePayload, CONNECTOR_TYPE};
-use crate::regions::{closest, squash, squash_into, squashed_eq, suggest_region, Region};
+use crate::regions::{
+    closest, squash, squash_into, squashed_eq, squashed_prefix, suggest_region, Region,
+};
 
 /// Which payload is being read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1079,11 +1081,7 @@ fn suggest_field<'k>(key: &str, known: impl Iterator<Item = &'k str> + Clone) ->
         return Some(k.to_string());
     }
     if squashed.len() >= 4 {
-        let mut prefixed = known.clone().filter(|k| {
-            let mut buf = [0u8; 64];
-            let k = squash_into(k, &mut buf);
-            k.starts_with(squashed) || squashed.starts_with(k)
-        });
+        let mut prefixed = known.clone().filter(|k| squashed_prefix(k, squashed));
         if let (Some(only), None) = (prefixed.next(), prefixed.next()) {
             return Some(only.to_string());
         }
