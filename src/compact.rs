@@ -139,7 +139,7 @@ impl Table {
         else {
             return false;
         };
-        if *s != expected {
+        if !same_bytes(s.as_bytes(), expected.as_bytes()) {
             return false;
         }
         let start = (s.as_ptr() as usize).wrapping_sub(text.base);
@@ -218,6 +218,18 @@ impl Table {
             None => false,
         }
     }
+}
+
+/// `a == b`, eight bytes at a time: slice equality calls memcmp, which the wasm build's
+/// compiler-builtins compares a byte at a time.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    let word = |c: &[u8]| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+    (&mut x).zip(&mut y).all(|(p, q)| word(p) == word(q))
+        && x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
 }
 
 /// Encodes `result`, the validation of `root` parsed from `text`; `None` when the result must
@@ -342,6 +354,28 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
     use super::*;
     use crate::write::{string, WriteJson};
+
+    #[test]
+    fn same_bytes_is_equality() {
+        let words: [&[u8]; 10] = [
+            b"",
+            b"a",
+            b"b",
+            b"abcdefgh",
+            b"abcdefgi",
+            b"abcdefghi",
+            b"abcdefghj",
+            b"AKIAIOSFODNN7EXAMPLE",
+            b"AKIAIOSFODNN7EXAMPLF",
+            b"\0\0\0\0\0\0\0\0\0",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+        assert!(!same_bytes(b"ab", b"ab\0"));
+    }
 
     /// What the glue does with a table (pkg/src/api.js `expand`), writing JSON instead.
     fn entries(
