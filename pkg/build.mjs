@@ -98,7 +98,8 @@ const factory =
   'function wasmBindings(module) {\n' +
   bindgen.trim() +
   '\n  initSync({ module });\n' +
-  `  return { ${generated.join(', ')}, memory: wasm.memory };\n` +
+  // readString: the generated UTF-8 reader, for the strings a compact answer points at.
+  `  return { ${generated.join(', ')}, memory: wasm.memory, readString: getStringFromWasm0 };\n` +
   '}\n';
 
 // The module's own list of operations (src/ops.rs), through the bindings themselves.

@@ -37,13 +37,18 @@ fn run(op: Op, a: Option<&str>, b: Option<&str>, c: Option<&str>) -> String {
 
 /// What a validation export answers: its result waits as JSON text for [`take_result`].
 const FULL: u32 = 0;
-/// What a validation export answers: the result is the table at [`compact_table`], and the
-/// strings its issues slice wait for [`take_result`] (see `compact.rs`).
+/// What a validation export answers: the result is a table, and the strings its issues slice
+/// are UTF-8 beside it, both where [`Answer`]'s words say (see `compact.rs`).
 const COMPACT: u32 = 1;
 
 /// What a validation leaves for the glue to read. wasm is single-threaded (no atomics).
 struct Answer {
-    table: Cell<u32>,
+    /// `[table, pieces, pieces' length]` of a [`COMPACT`] answer: the table's address, and the
+    /// address and byte length of the UTF-8 its issues slice. The glue reads these three words
+    /// from memory (their address is [`answer_words`]) instead of asking for each.
+    words: [Cell<u32>; 3],
+    /// The result's text (a [`FULL`] answer), or the pieces of a [`COMPACT`] one, kept here
+    /// until the next validation.
     result: Cell<Option<String>>,
 }
 
@@ -51,7 +56,7 @@ struct Answer {
 unsafe impl Sync for Answer {}
 
 static ANSWER: Answer = Answer {
-    table: Cell::new(0),
+    words: [Cell::new(0), Cell::new(0), Cell::new(0)],
     result: Cell::new(None),
 };
 
@@ -71,8 +76,12 @@ fn answer_validation(op: Op, text: &str, input: Option<Node>, context: Option<&s
     let mut out = Vec::with_capacity(1024);
     let answer = match validate(op, text, input, context, &mut out, true) {
         Some(table) => {
-            ANSWER.table.set(table.words.as_ptr() as u32);
-            // The table stays where it is until the arena resets (the next call).
+            let [words, pieces, length] = &ANSWER.words;
+            words.set(table.words.as_ptr() as u32);
+            pieces.set(table.pieces.as_ptr() as u32);
+            length.set(table.pieces.len() as u32);
+            // The table and the pieces stay where they are until the arena resets (the next
+            // call).
             std::mem::forget(table.words);
             ANSWER.result.set(Some(table.pieces));
             COMPACT
@@ -139,10 +148,11 @@ pub fn take_result() -> String {
     ANSWER.result.take().unwrap_or_default()
 }
 
-/// Where the table of the last validation that answered [`COMPACT`] is in linear memory.
-#[wasm_bindgen(js_name = compactTable)]
-pub fn compact_table() -> u32 {
-    ANSWER.table.get()
+/// Where [`Answer`]'s three words are in linear memory (the glue reads them after each
+/// [`COMPACT`] answer).
+#[wasm_bindgen(js_name = answerWords)]
+pub fn answer_words() -> u32 {
+    ANSWER.words.as_ptr() as u32
 }
 
 /// The keys and codes the tables index, one a line (the glue interns them once).

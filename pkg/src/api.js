@@ -475,6 +475,7 @@ function createKinesisConnector(bind) {
   let words = null; // a view of the instance's memory, renewed after it grows
   const cached = new Map();
 
+  let answerAt = 0; // the answer's three words in the instance's memory (a word index)
   let memberKeys = null; // key -> number, for the names the members' table gives by number
   let membersAt = 0; // the members' table in the instance's memory (a word index)
   let membersView = null; // a view of it, renewed after memory grows
@@ -486,6 +487,7 @@ function createKinesisConnector(bind) {
     words = null;
     memberKeys = Object.create(null);
     for (let i = 0; i < M_NAMED; i++) memberKeys[strings[i]] = i;
+    answerAt = wasm.answerWords() >>> 2;
     const table = wasm.membersTable();
     membersAt = (table & ~0xff) >>> 2;
     memberLimit = 3 * (table & 0xff);
@@ -537,8 +539,10 @@ function createKinesisConnector(bind) {
     try {
       if (answer === COMPACT) {
         if (words === null || words.length === 0) words = new Uint32Array(wasm.memory.buffer);
-        const at = wasm.compactTable() >>> 2;
-        const pieces = words[at + 2] + words[at + 3] > 0 ? wasm.takeResult() : '';
+        // The answer's words (src/wasm.rs `Answer`): the table, and the UTF-8 its issues slice.
+        const at = words[answerAt] >>> 2;
+        const length = words[answerAt + 2];
+        const pieces = length > 0 ? wasm.readString(words[answerAt + 1], length) : '';
         return expand(words, at, text, pieces, strings);
       }
       result = wasm.takeResult();
