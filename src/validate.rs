@@ -706,7 +706,13 @@ fn read_shards(node: &Node, path: &str, issues: &mut Issues) -> Slot<u32> {
             issues,
             IssueCode::ShardsRange,
             path,
-            format!("shards must be between 1 and {MAX_SHARDS} (it is {n})."),
+            concat(&[
+                "shards must be between 1 and ",
+                &decimal(MAX_SHARDS),
+                " (it is ",
+                &decimal(n),
+                ").",
+            ]),
             Params {
                 min: Some(1),
                 max: Some(MAX_SHARDS),
@@ -733,7 +739,7 @@ fn read_rate(node: &Node, field: Field, limit: u64, unit: &str, issues: &mut Iss
             issues,
             range,
             path,
-            format!("{name} must be at least 1 (it is {n})."),
+            concat(&[name, " must be at least 1 (it is ", &decimal(n), ")."]),
             Params {
                 min: Some(1),
                 ..Params::default()
@@ -801,7 +807,7 @@ fn expect_string<'n>(
                 issues,
                 IssueCode::FieldEmpty,
                 path,
-                format!("{name} must not be empty."),
+                concat(&[name, " must not be empty."]),
                 Params {
                     field: Some(name.into()),
                     ..Params::default()
@@ -826,7 +832,7 @@ fn expect_integer(node: &Node, path: &str, name: &str, issues: &mut Issues) -> O
                 issues,
                 IssueCode::FieldEmpty,
                 path,
-                format!("{name} must not be empty."),
+                concat(&[name, " must not be empty."]),
                 Params {
                     field: Some(name.into()),
                     ..Params::default()
@@ -952,6 +958,28 @@ fn push_article(out: &mut String, kind: &str) {
 
 /// The pieces written one after another into a string sized once (the messages the invalid
 /// payloads meet most, without `format!`'s machinery).
+/// `n` in decimal, as `format!` writes it, without its machinery (the messages of the
+/// ranges: one of the commonest invalid payloads is a count below 1).
+fn decimal(n: i64) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let mut out = String::with_capacity(1 + digits.len() - at);
+    if n < 0 {
+        out.push('-');
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    out
+}
+
 fn concat(pieces: &[&str]) -> String {
     let mut out = String::with_capacity(pieces.iter().map(|p| p.len()).sum::<usize>() + 8);
     for piece in pieces {
@@ -1435,6 +1463,26 @@ pub(crate) fn to_update(f: &Fields) -> UpdatePayload {
 #[cfg(test)]
 mod tests {
     use super::{integer_value, Integer};
+
+    #[test]
+    fn decimal_is_what_format_writes() {
+        for n in [
+            0,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            99_999,
+            100_000,
+            -5,
+            i64::MAX,
+            i64::MIN,
+            1 << 53,
+        ] {
+            assert_eq!(super::decimal(n), n.to_string());
+        }
+    }
 
     #[test]
     fn the_character_classes_are_the_rules() {
