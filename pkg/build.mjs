@@ -58,35 +58,35 @@ function cut(text, from, to, what) {
 bindgen = bindgen.replace(/^\/\* @ts-self-types=.*\*\/\n/m, '');
 bindgen = cut(bindgen, 'async function __wbg_load(', 'function initSync(', 'asynchronous loader');
 bindgen = cut(bindgen, 'let __wbg_init_promise;', null, 'asynchronous init');
-// One change to the generated code, measured (ARCHITECTURE.md, "The wasm binding"): its string
+/** Puts `lines` before the one place `at` is in the generated glue; fails when it is not there once. */
+function patch(at, lines, what) {
+  if (bindgen.split(at).length !== 2) fail(`wasm-bindgen's ${what} is not where pkg/build.mjs patches it (a new version?)`);
+  bindgen = bindgen.replace(at, lines.map((line) => '\n    ' + line).join('') + at);
+}
+// Two changes to the generated code, measured (ARCHITECTURE.md, "The wasm binding"). Its string
 // copy writes an ASCII string into memory one char at a time in JS (459 ns for a 262-char
 // connector in Node 20, a fifth of a validation); one native encodeInto does it in 75 ns. An
 // ASCII string is all read with as many bytes written (one byte a char, into a view of its
-// length), and anything else takes the generated path from the start.
-{
-  const loop = '\n    for (; offset < len; offset++) {\n        const code = arg.charCodeAt(offset);';
-  if (bindgen.split(loop).length !== 2) fail("wasm-bindgen's passStringToWasm0 has no ASCII copy loop to replace (a new version?)");
-  bindgen = bindgen.replace(
-    loop,
-    '\n    // pkg/build.mjs: the ASCII copy in one native call (ARCHITECTURE.md, "The wasm binding").' +
-      '\n    if (nodeStrings !== null ? nodeStrings.ascii(arg, mem, ptr, len)' +
-      '\n        : cachedTextEncoder.encodeInto(arg, mem.subarray(ptr, ptr + len)).read === len) offset = len;' +
-      loop,
-  );
-}
-// Node's entries read the module's strings with Buffer's UTF-8 slice, which measured half the
-// time of TextDecoder.decode on a 200-byte result (154 vs 287 ns in Node 20); the browser
-// entries keep the generated TextDecoder path (`nodeStrings` is null there).
-{
-  const decode = '\n    return decodeText(getUint8ArrayMemory0().subarray(ptr, ptr + len));';
-  if (bindgen.split(decode).length !== 2) fail("wasm-bindgen's getStringFromWasm0 has no decodeText call to replace (a new version?)");
-  bindgen = bindgen.replace(
-    decode,
-    '\n    // pkg/build.mjs: Node reads the UTF-8 with Buffer (ARCHITECTURE.md, "The wasm binding").' +
-      '\n    if (nodeStrings !== null) return nodeStrings.utf8(getUint8ArrayMemory0(), ptr, ptr + len);' +
-      decode,
-  );
-}
+// length), and anything else takes the generated path from the start. Node's entries copy in
+// with Buffer's latin1Write and read the module's strings with its utf8Slice (154 vs 287 ns for
+// TextDecoder on a 200-byte result); the browser entries keep TextDecoder (`nodeStrings` is null).
+patch(
+  '\n    for (; offset < len; offset++) {\n        const code = arg.charCodeAt(offset);',
+  [
+    '// pkg/build.mjs: the ASCII copy in one native call (ARCHITECTURE.md, "The wasm binding").',
+    'if (nodeStrings !== null ? nodeStrings.ascii(arg, mem, ptr, len)',
+    '    : cachedTextEncoder.encodeInto(arg, mem.subarray(ptr, ptr + len)).read === len) offset = len;',
+  ],
+  "passStringToWasm0's ASCII copy loop",
+);
+patch(
+  '\n    return decodeText(getUint8ArrayMemory0().subarray(ptr, ptr + len));',
+  [
+    '// pkg/build.mjs: Node reads the UTF-8 with Buffer (ARCHITECTURE.md, "The wasm binding").',
+    'if (nodeStrings !== null) return nodeStrings.utf8(getUint8ArrayMemory0(), ptr, ptr + len);',
+  ],
+  "getStringFromWasm0's decodeText call",
+);
 const generated = [...bindgen.matchAll(/^export function (\w+)\(/gm)].map((m) => m[1]);
 bindgen = bindgen.replace(/^export function /gm, 'function ');
 if (/\bexport\b|import\.meta/.test(bindgen.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ''))) {

@@ -956,30 +956,16 @@ fn push_article(out: &mut String, kind: &str) {
     out.push_str(kind);
 }
 
-/// The pieces written one after another into a string sized once (the messages the invalid
-/// payloads meet most, without `format!`'s machinery).
 /// `n` in decimal, as `format!` writes it, without its machinery (the messages of the
-/// ranges: one of the commonest invalid payloads is a count below 1).
+/// ranges: one of the commonest invalid payloads is a count below 1), by `write.rs`'s writer.
 fn decimal(n: i64) -> String {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = n.unsigned_abs();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    let mut out = String::with_capacity(1 + digits.len() - at);
-    if n < 0 {
-        out.push('-');
-    }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
-    out
+    let mut out = Vec::with_capacity(20);
+    crate::write::signed(&mut out, n);
+    String::from_utf8(out).unwrap_or_default()
 }
 
+/// The pieces written one after another into a string sized once (the messages the invalid
+/// payloads meet most, without `format!`'s machinery).
 fn concat(pieces: &[&str]) -> String {
     let mut out = String::with_capacity(pieces.iter().map(|p| p.len()).sum::<usize>() + 8);
     for piece in pieces {

@@ -63,7 +63,7 @@ pub(crate) fn unsigned(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&digits[i..]);
 }
 
-fn signed(out: &mut Vec<u8>, n: i64) {
+pub(crate) fn signed(out: &mut Vec<u8>, n: i64) {
     if n < 0 {
         out.push(b'-');
     }
