@@ -400,9 +400,8 @@ function literalKeys(strings) {
       heads.push(entry[1] | (k << 8));
     }
   }
-  const withMethod = heads;
-  const without = heads.slice(0, 11).concat(heads.slice(12));
-  return { 13: withMethod, 12: without };
+  // Without the method, its entry (the 12th) is not there.
+  return { 13: heads, 12: heads.filter((_, j) => j !== 11) };
 }
 
 /**
