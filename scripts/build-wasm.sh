@@ -22,6 +22,8 @@ if [ -z "$want" ] || [ "$have" != "$want" ]; then
   exit 1
 fi
 
+# WASM_EXTRA_RUSTFLAGS adds to the compiler's flags, for measuring (for example
+# -Cllvm-args=-inline-threshold=120: ARCHITECTURE.md, "Package performance", round 6).
 # Not stripped here: wasm-bindgen reads the target_features section; wasm-opt strips afterwards.
 # No reference types: the bindings pass only strings, and without them wasm-bindgen adds no
 # externref table (nor its start function). Memory is capped at 256 MiB (a config is a few
@@ -30,7 +32,7 @@ fi
 common=(CARGO_PROFILE_RELEASE_OPT_LEVEL="${WASM_OPT_LEVEL:-3}" CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
         CARGO_PROFILE_RELEASE_STRIP=false)
 if rustup target list --installed 2>/dev/null | grep -qx "$target"; then
-  env "${common[@]}" CARGO_PROFILE_RELEASE_PANIC=abort RUSTFLAGS="-Ctarget-feature=-reference-types -Clink-arg=--max-memory=268435456" \
+  env "${common[@]}" CARGO_PROFILE_RELEASE_PANIC=abort RUSTFLAGS="-Ctarget-feature=-reference-types -Clink-arg=--max-memory=268435456 ${WASM_EXTRA_RUSTFLAGS:-}" \
     cargo build --release --target "$target" -p kinesis-connector --lib --target-dir target/wasm-rustup
   built=target/wasm-rustup/$target/release/kinesis_connector.wasm
 elif [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ]; then
@@ -38,7 +40,7 @@ elif [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ]; then
   [ -x "$lld" ] || { echo "build-wasm: rust-lld not found at $lld" >&2; exit 1; }
   # opt-level 3, not "z": see ARCHITECTURE.md ("Decisions").
   env "${common[@]}" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
-  RUSTFLAGS="-C linker=$lld -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types -Clink-arg=--max-memory=268435456" \
+  RUSTFLAGS="-C linker=$lld -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types -Clink-arg=--max-memory=268435456 ${WASM_EXTRA_RUSTFLAGS:-}" \
     /usr/bin/cargo build --release --target "$target" -p kinesis-connector --lib \
       -Zbuild-std=std,panic_abort --target-dir target/wasm
   built=target/wasm/$target/release/kinesis_connector.wasm
