@@ -102,7 +102,9 @@ const factory =
   `  return { ${generated.join(', ')}, memory: wasm.memory, readString: getStringFromWasm0 };\n` +
   '}\n';
 
-// The module's own list of operations (src/ops.rs), through the bindings themselves.
+// The module's own list of operations (src/ops.rs) and its compact strings (src/compact.rs),
+// through the bindings themselves.
+let compactStrings;
 const ops = (() => {
   let bindings;
   try {
@@ -111,6 +113,7 @@ const ops = (() => {
     fail(`the bindings do not instantiate the module: ${error.message}`);
   }
   if (typeof bindings.operations !== 'function') fail('the module does not export `operations`');
+  compactStrings = bindings.compactStrings().split('\n');
   return bindings.operations().split('\n').filter(Boolean);
 })();
 /** Functions of the package beyond the operations: the Standard Schema validators and locate. */
@@ -136,6 +139,15 @@ const api = apiSource.replace(exportLine, '').trimEnd();
   for (const name of wrapped) {
     if (!API.includes(name)) fail(`src/api.js wraps ${name}, which the module does not list`);
   }
+  // keyIndex's cases are the keys the module numbers: the first lines of its compact strings.
+  const body = code.slice(code.indexOf('function keyIndex('), code.indexOf('\n}', code.indexOf('function keyIndex(')));
+  const cases = [...body.matchAll(/case '([^']*)': return (\d+);/g)];
+  if (cases.length === 0) fail('src/api.js has no keyIndex cases');
+  cases.forEach(([, key, index], i) => {
+    if (+index !== i || compactStrings[i] !== key) {
+      fail(`src/api.js keyIndex gives '${key}' ${index}, where the module's compact strings have '${compactStrings[i]}' at ${i}`);
+    }
+  });
 }
 // Browsers that call before the warm-up has unpacked the module inflate synchronously with
 // fflate's inflateSync (npm `fflate`, bundled in here with esbuild: no runtime dependency).
