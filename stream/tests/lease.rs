@@ -212,9 +212,16 @@ fn moved_since(workers: &[&Worker], marks: &[usize], expected_gains: usize) -> B
     moved
 }
 
+/// How long the old owner of a lease another worker took may go on reading its shard before it
+/// logs the loss: until its next renewal is refused, and at the latest until it drops the lease
+/// it could not renew, before the failover time (6 s in these tests) has passed. A lease taken
+/// just before a mark shows in the table at once but in its old owner's log only then.
+const NOTICE: Duration = Duration::from_secs(8);
+
 /// Every record `n` in `wanted` was read, and read more than once only from a shard whose lease
 /// moved since `marks` (duplicates come only from records after the last checkpoint of a lease
-/// that moved).
+/// that moved). A repeat on a shard not yet seen to move is looked at again for up to
+/// [`NOTICE`], for its old owner to log the loss.
 fn once_unless_moved(
     workers: &[&Worker],
     marks: &[usize],
@@ -222,28 +229,42 @@ fn once_unless_moved(
     wanted: impl Fn(u64, &str) -> bool,
     what: &str,
 ) {
-    let moved = moved_since(workers, marks, expected_gains);
-    let mut seen: BTreeMap<u64, (usize, String)> = BTreeMap::new();
-    for w in workers {
-        for line in w.lines() {
-            let n = line["data"]["n"].as_u64().unwrap();
-            if wanted(n, line["shardId"].as_str().unwrap()) {
-                let entry = seen
-                    .entry(n)
-                    .or_insert((0, line["shardId"].as_str().unwrap().to_owned()));
-                entry.0 += 1;
+    let deadline = Instant::now() + NOTICE;
+    loop {
+        let moved = moved_since(workers, marks, expected_gains);
+        let mut seen: BTreeMap<u64, (usize, String)> = BTreeMap::new();
+        for w in workers {
+            for line in w.lines() {
+                let n = line["data"]["n"].as_u64().unwrap();
+                if wanted(n, line["shardId"].as_str().unwrap()) {
+                    let entry = seen
+                        .entry(n)
+                        .or_insert((0, line["shardId"].as_str().unwrap().to_owned()));
+                    entry.0 += 1;
+                }
             }
         }
-    }
-    assert!(!seen.is_empty(), "{what}: no records");
-    for (n, (times, shard)) in seen {
-        assert!(
-            times == 1 || moved.contains(&shard),
-            "{what}: record {n} of {shard} read {times} times, and its lease did not move"
-        );
-    }
-    if !moved.is_empty() {
-        eprintln!("{what}: leases moved under load: {moved:?}");
+        assert!(!seen.is_empty(), "{what}: no records");
+        let repeated = seen
+            .into_iter()
+            .find(|(_, (times, shard))| *times != 1 && !moved.contains(shard));
+        match repeated {
+            None => {
+                if !moved.is_empty() {
+                    eprintln!("{what}: leases moved under load: {moved:?}");
+                }
+                return;
+            }
+            Some(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(250)),
+            Some((n, (times, shard))) => {
+                for w in workers {
+                    eprintln!("--- {} ---\n{}", w.id, w.log());
+                }
+                panic!(
+                    "{what}: record {n} of {shard} read {times} times, and its lease did not move"
+                );
+            }
+        }
     }
 }
 
